@@ -1,0 +1,15 @@
+export { WeightsError } from './errors.ts';
+export type { DType } from './dtypes.ts';
+export { DTYPE_SIZES, SUPPORTED_DTYPES, dtypeSize, isDType } from './dtypes.ts';
+export { toFloat32, f16BitsToNumber, bf16BitsToNumber, f8e4m3BitsToNumber, f8e5m2BitsToNumber } from './convert.ts';
+export type { TensorInfo } from './header.ts';
+export { MAX_HEADER_BYTES } from './header.ts';
+export type { TensorSource } from './reader.ts';
+export { SafetensorsFile, openSafetensors } from './reader.ts';
+export { INDEX_FILE_NAME } from './sharded.ts';
+export { Checkpoint, openCheckpoint, SINGLE_FILE_NAME } from './checkpoint.ts';
+export type { ExpectedTensor, CheckOptions, HasTensorShapes } from './check.ts';
+export { checkTensors } from './check.ts';
+export type { TensorToWrite } from './writer.ts';
+export { writeSafetensors } from './writer.ts';
+export { formatShape } from './shape.ts';
