@@ -25,6 +25,7 @@ export function computeStats(g: Graph, seq = 2048): ModelStats {
   let active = 0;
   const byComponent: Record<string, number> = {};
   for (const p of g.params) {
+    if (p.attrs.buffer === true) continue;
     const n = evalDim(numel(p.type.shape), sizes);
     total += n;
     const component = p.name.split('.')[0]!;

@@ -73,8 +73,9 @@ export function lowerMoe(b: GraphBuilder, x: string, spec: MoeSpec, prefix: stri
       if (r.normalize && spec.topK > 1) weights = b.op('div', [weights, b.op('reduce_sum', [weights], { axis: -1, keepdims: true })]);
     } else if (r.kind === 'sigmoid') {
       const scores = b.op('sigmoid', [logits]);
-      // DeepSeek-V3 §2.1.2: the bias only steers selection; the weights come from the unbiased scores.
-      const select = r.scoreBias ? b.op('add', [scores, b.param(`${prefix}.router.score_bias`, [E])]) : scores;
+      // DeepSeek-V3 §2.1.2: the bias only steers selection; the weights come from the unbiased scores. It is
+      // adjusted by a balancing rule, not by gradients, so it is a buffer and not counted as a parameter.
+      const select = r.scoreBias ? b.op('add', [scores, b.param(`${prefix}.router.score_bias`, [E], { buffer: true })]) : scores;
       indices = b.opN('topk', [select], 2, { k: spec.topK, groups: r.groups, topk_groups: r.topkGroups })[1]!;
       weights = b.op('gather_last', [scores, indices]);
       if (r.normalize) {

@@ -6,7 +6,7 @@ import { kindsWithRole } from './schema.ts';
 import type { EvalContext, ObjectValue } from './values.ts';
 import type {
   Activation, AttentionSpec, CheckpointSpec, FfnSpec, LayerSpec, MlaSpec, ModelSpec, MoeSpec, NormSpec,
-  RelativeBiasSpec, RopeSpec, RouterSpec, StackSpec,
+  RelativeBiasSpec, RopeSpec, RouterSpec, StackSpec, TensorMapping,
 } from './types.ts';
 
 interface Env {
@@ -259,15 +259,33 @@ function buildRouter(obj: ObjectValue, kind: string, ctx: EvalContext, diags: Di
 
 function buildCheckpoint(obj: ObjectValue, diags: Diagnostic[]): CheckpointSpec {
   const f = new Fields(obj, 'checkpoint', {}, diags);
-  const tensors: CheckpointSpec['tensors'] = [];
+  const tensors: TensorMapping[] = [];
   const map = f.value('tensors');
   if (map && map.t === 'object' && !map.type) {
     for (const [key, lf] of map.fields) {
-      if (lf.expr.kind !== 'string') {
-        diags.push(error(`checkpoint name for '${key}' must be a string`, lf.expr.span));
+      const e = lf.expr;
+      if (e.kind === 'string') {
+        tensors.push({ from: key, to: e.value, span: e.span });
         continue;
       }
-      tensors.push({ from: key, to: lf.expr.value, span: lf.expr.span });
+      // { tensor: "name", chunk: i, of: n, axis: a } takes one of n equal chunks of a fused tensor.
+      if (e.kind === 'object' && !e.type) {
+        const fields = new Map(e.fields.map((x) => [x.key.name, x.value]));
+        const tensor = fields.get('tensor');
+        const ints = ['chunk', 'of', 'axis'].map((k) => fields.get(k));
+        const unknown = e.fields.find((x) => !['tensor', 'chunk', 'of', 'axis'].includes(x.key.name));
+        if (unknown) {
+          diags.push(error(`unknown field '${unknown.key.name}' in a checkpoint chunk`, unknown.key.span, 'the fields are: tensor, chunk, of, axis'));
+          continue;
+        }
+        if (tensor?.kind === 'string' && ints.every((x) => x?.kind === 'number' && Number.isInteger(x.value) && x.value >= 0)) {
+          const [index, of, axis] = ints.map((x) => (x as { value: number }).value) as [number, number, number];
+          if (index >= of) diags.push(error(`chunk ${index} of ${of} does not exist`, e.span));
+          else tensors.push({ from: key, to: tensor.value, chunk: { index, of, axis }, span: e.span });
+          continue;
+        }
+      }
+      diags.push(error(`checkpoint entry '${key}' must be a tensor name or { tensor: "name", chunk: i, of: n, axis: a }`, e.span));
     }
   } else if (map) {
     f.fail('tensors', 'checkpoint.tensors must be a map { "moec name": "checkpoint name", … }');

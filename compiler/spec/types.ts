@@ -120,10 +120,18 @@ export interface StackSpec {
   finalNorm?: NormSpec;
 }
 
+export interface TensorMapping {
+  from: string;
+  to: string;
+  /** A fused checkpoint tensor holds several moec parameters: take chunk `index` of `of` equal chunks along `axis`. */
+  chunk?: { index: number; of: number; axis: number };
+  span: Span;
+}
+
 export interface CheckpointSpec {
   format: string;
   /** moec parameter name pattern → checkpoint tensor name pattern, with {layer} and {expert} placeholders. */
-  tensors: { from: string; to: string; span: Span }[];
+  tensors: TensorMapping[];
 }
 
 export interface ModelSpec {
