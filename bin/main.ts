@@ -1,1 +1,76 @@
-export async function main(argv: string[]): Promise<number> { console.log('hi', argv); return 0; }
+// The moec command line: a thin layer over the library API. Every failure ends in one message and exit status 1.
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { SpecError, formatDiagnostics } from '../dsl/diagnostics.ts';
+import { PassError } from '../compiler/passes/pass.ts';
+import { ImportError } from '../compiler/import/hf/index.ts';
+import { WeightsError } from '../runtime/safetensors/index.ts';
+import { ReportedError, UsageError } from './output.ts';
+import { checkCommand } from './commands/check.ts';
+import { statsCommand } from './commands/stats.ts';
+import { irCommand } from './commands/ir.ts';
+import { importCommand } from './commands/import.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function program(): Command {
+  const cmd = new Command('moec')
+    .description('A compiler for Mixture-of-Experts and Transformer models.')
+    .version(pkg.version, '-v, --version')
+    .showHelpAfterError('(run moec --help for usage)')
+    .exitOverride();
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  const withSpecOptions = (c: Command) =>
+    c.option('--set <name=value>', 'set a param of the spec (repeatable)', collect)
+      .option('--model <name>', 'which model of the file (default: the last one)');
+
+  withSpecOptions(cmd.command('check').description('parse and check specs; print diagnostics').argument('<files...>', '.moe files'))
+    .action(checkCommand);
+  withSpecOptions(cmd.command('stats').description('parameter and FLOP counts of a spec').argument('<file>', '.moe file'))
+    .option('--json', 'print one JSON object')
+    .option('--seq <n>', 'sequence length for FLOPs per token', '2048')
+    .action(statsCommand);
+  withSpecOptions(cmd.command('ir').description('the graph IR of a spec after any pass').argument('[file]', '.moe file'))
+    .option('--list-passes', 'list the passes in pipeline order')
+    .option('--after <pass>', "stop after this pass ('lower' for the unoptimised graph)")
+    .option('--disable <pass>', 'skip a pass (repeatable)', collect)
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'dot']).default('text'))
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .action(irCommand);
+  const imp = cmd.command('import').description('turn another framework\'s model description into a .moe spec');
+  imp.command('hf').description('from a Hugging Face config.json').argument('<dir>', 'model folder (or its config.json)')
+    .option('-o, --out <file>', 'write the spec to a file instead of stdout')
+    .action(importCommand);
+  return cmd;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    return report(e);
+  }
+}
+
+function report(e: unknown): number {
+  if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+  if (e instanceof ReportedError) return 1;
+  if (e instanceof SpecError) {
+    process.stderr.write(`${formatDiagnostics(e.diagnostics, e.sources ?? new Map())}\n`);
+    return 1;
+  }
+  if (e instanceof UsageError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    return 1;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && err.code && err.path) {
+    process.stderr.write(`error: ${err.path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}\n`);
+    return 1;
+  }
+  // An internal error: one line, and the stack only when asked for.
+  process.stderr.write(`internal error: ${err?.message ?? String(e)}\n(this is a bug in moec; MOEC_DEBUG=1 shows where)\n`);
+  if (process.env.MOEC_DEBUG) process.stderr.write(`${err?.stack}\n`);
+  return 2;
+}

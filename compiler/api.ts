@@ -36,7 +36,7 @@ export function check(file: string, options: CheckOptions = {}, text?: string): 
 /** The checked model, or a SpecError carrying every diagnostic. */
 export function checkOrThrow(file: string, options: CheckOptions = {}): ModelSpec {
   const c = check(file, options);
-  if (!c.model) throw new SpecError(c.diagnostics.length ? c.diagnostics : [{ severity: 'error', message: `${file}: no model` }]);
+  if (!c.model) throw new SpecError(c.diagnostics.length ? c.diagnostics : [{ severity: 'error', message: `${file}: no model` }], c.sources);
   return c.model;
 }
 

@@ -15,7 +15,7 @@ export function error(message: string, span?: Span, hint?: string): Diagnostic {
 
 /** Thrown by front-end stages that stop at their first batch of errors; carries all of them. */
 export class SpecError extends Error {
-  constructor(readonly diagnostics: readonly Diagnostic[]) {
+  constructor(readonly diagnostics: readonly Diagnostic[], readonly sources?: ReadonlyMap<string, SourceFile>) {
     super(diagnostics.map((d) => d.message).join('\n'));
     this.name = 'SpecError';
   }

@@ -19,7 +19,7 @@ export interface LoadedProgram {
 }
 
 /** Paths in diagnostics are shown relative to the working directory, as compilers do. */
-function displayPath(abs: string): string {
+export function displayPath(abs: string): string {
   const rel = relative(process.cwd(), abs);
   return rel.startsWith('..') ? abs : rel;
 }

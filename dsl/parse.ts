@@ -43,16 +43,8 @@ function syntaxDiagnostic(e: IRecognitionException, text: string, file: string):
   const end = atEof ? start + 1 : (token.endOffset ?? start) + 1;
   const span = spanAt(file, text, start, end);
   const expected = expectedFrom(e);
-  const what = `unexpected ${describe(token)}`;
-  const rule = ruleWords[e.context.ruleStack[e.context.ruleStack.length - 1] ?? ''] ?? '';
-  return error(rule ? `${what} in ${rule}` : what, span, expected ? `expected ${expected}` : undefined);
+  return error(`unexpected ${describe(token)}`, span, expected ? `expected ${expected}` : undefined);
 }
-
-const ruleWords: Record<string, string> = {
-  module: 'a statement', statement: 'a statement', importStatement: 'an import', letStatement: 'a let/param',
-  definition: 'a definition', fields: 'a field list', field: 'a field', expr: 'an expression', list: 'a list',
-  objectLiteral: 'an object', nameOrCallOrTyped: 'an expression', primary: 'an expression',
-};
 
 /** Chevrotain's messages list token-type names; turn the first expected token of each path into words. */
 function expectedFrom(e: IRecognitionException): string {

@@ -39,6 +39,11 @@ export function checkProgram(program: LoadedProgram, options: CheckOptions = {})
         continue;
       }
       const prev = scope.bindings.get(name.name);
+      // A family file declares `param experts = 8`; a file importing it may give the param another value.
+      if (prev && prev.overridable && s.kind === 'let' && s.overridable && prev.span.file !== mod.file) {
+        prev.expr = s.value;
+        continue;
+      }
       if (prev) {
         diagnostics.push(error(`duplicate definition of '${name.name}'`, name.span, `first defined at ${prev.span.file}:${prev.span.line}:${prev.span.col}`));
         continue;

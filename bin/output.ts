@@ -1,0 +1,36 @@
+// Writing command output: to stdout, or atomically to a file (a temporary file renamed into place), so an
+// interrupted command never leaves a half-written output behind.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+
+export function writeAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export function emit(text: string, outFile?: string): void {
+  if (outFile) writeAtomic(outFile, text.endsWith('\n') ? text : `${text}\n`);
+  else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** `--set a=1 --set b=2` → { a: "1", b: "2" } */
+export function parseSets(values: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values ?? []) {
+    const i = v.indexOf('=');
+    if (i <= 0) throw new UsageError(`--set expects NAME=VALUE, got '${v}'`);
+    out[v.slice(0, i).trim()] = v.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** A mistake in how the command was called; printed without a stack trace. */
+export class UsageError extends Error {}
+
+/** Diagnostics already printed by a command; the exit status is all that is left to set. */
+export class ReportedError extends Error {}
