@@ -4,7 +4,6 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 60_000,
-    // Diagnostics print paths relative to the working directory; run tests from the project root.
-    root: '.',
+    reporters: ['default', './tests/helpers/summary-reporter.ts'],
   },
 });
