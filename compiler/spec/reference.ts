@@ -20,11 +20,3 @@ export function componentReference(): string {
   out.push(REFERENCE_END);
   return out.join('\n');
 }
-
-/** Replaces the generated section of a document. */
-export function withReference(doc: string): string {
-  const a = doc.indexOf(REFERENCE_BEGIN);
-  const b = doc.indexOf(REFERENCE_END);
-  if (a < 0 || b < 0) return `${doc.trimEnd()}\n\n${componentReference()}\n`;
-  return doc.slice(0, a) + componentReference() + doc.slice(b + REFERENCE_END.length);
-}

@@ -1,8 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
+import { opReference } from '../../compiler/ir/reference.ts';
 import { componentReference } from '../../compiler/spec/reference.ts';
 
-it('docs/language.md lists every component and field of the schema (run npm run docs after changing it)', () => {
-  const doc = readFileSync(new URL('../../docs/language.md', import.meta.url), 'utf8');
-  expect(doc).toContain(componentReference());
+const doc = (name: string) => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
+
+it('docs/language.md lists every component and field of the schema (npm run docs regenerates it)', () => {
+  expect(doc('language.md')).toContain(componentReference());
+});
+
+it('docs/ir.md lists every op of the op table (npm run docs regenerates it)', () => {
+  expect(doc('ir.md')).toContain(opReference());
 });
