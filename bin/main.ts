@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { SpecError, formatDiagnostics } from '../dsl/diagnostics.ts';
 import { PassError } from '../compiler/passes/pass.ts';
 import { ImportError } from '../compiler/import/hf/index.ts';
+import { InputError } from '../runtime/inputs.ts';
 import { WeightsError } from '../runtime/safetensors/index.ts';
 import { ReportedError, UsageError } from './output.ts';
 import { checkCommand } from './commands/check.ts';
@@ -37,6 +38,14 @@ function program(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'dot']).default('text'))
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(irCommand);
+  withSpecOptions(cmd.command('run').description('run a model on inputs and write its outputs').argument('<file>', '.moe file'))
+    .requiredOption('--weights <path>', 'safetensors file or checkpoint folder (sharded checkpoints included)')
+    .requiredOption('--input <file>', 'inputs.json with input_ids (and decoder_input_ids)')
+    .requiredOption('--out <file>', 'output .safetensors file')
+    .addOption(new Option('--target <target>', 'where to run').choices(['ref']).default('ref'))
+    .option('--dump <what>', "extra outputs: 'hidden' adds the residual stream after each block", collect)
+    // Loaded on demand: the runtime is only needed to run models.
+    .action(async (file: string, opts) => (await import('./commands/run.ts')).runCommand(file, opts));
   const imp = cmd.command('import').description('turn another framework\'s model description into a .moe spec');
   imp.command('hf').description('from a Hugging Face config.json').argument('<dir>', 'model folder (or its config.json)')
     .option('-o, --out <file>', 'write the spec to a file instead of stdout')
@@ -60,7 +69,7 @@ function report(e: unknown): number {
     process.stderr.write(`${formatDiagnostics(e.diagnostics, e.sources ?? new Map())}\n`);
     return 1;
   }
-  if (e instanceof UsageError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError) {
+  if (e instanceof UsageError || e instanceof InputError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError) {
     process.stderr.write(`error: ${e.message}\n`);
     return 1;
   }

@@ -16,6 +16,10 @@ export type { ModelStats } from './stats.ts';
 
 
 
+export { printGraph } from './ir/print.ts';
+export { parseGraph } from './ir/parse.ts';
+export { graphToJson, graphFromJson } from './ir/json.ts';
+export { graphToDot } from './ir/dot.ts';
 export { verifyGraph } from './ir/verify.ts';
 export { passNames } from './passes/pipeline.ts';
 

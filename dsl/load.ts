@@ -74,7 +74,7 @@ export function loadProgram(rootPath: string, overrideText?: string): LoadedProg
 
   const abs = resolve(rootPath);
   if (overrideText === undefined && (!existsSync(abs) || !statSync(abs).isFile())) {
-    diagnostics.push(error(`cannot read ${root}: no such file`));
+    diagnostics.push(error(`cannot read ${root}: ${existsSync(abs) ? 'it is a folder, not a .moe file' : 'no such file'}`));
     return { modules, sources, diagnostics, root };
   }
   visit(abs, []);
