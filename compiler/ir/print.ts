@@ -1,43 +1,131 @@
-// The textual form of the graph IR. parse.ts reads it back to the same graph.
-import type { Attr, Graph, Node, TensorType } from './types.ts';
+// The textual IR, MLIR-like, one item per line; compiler/ir/parse.ts reads it back to the identical graph.
+//
+//   graph mixtral_tiny {
+//     input %input_ids: i32[batch, seq]
+//     param @decoder.0.moe.experts.gate: f32[4, 128, 64] {experts = 4}
+//     %5, %6 = topk(%4) {k = 2} : f32[batch*seq, 2], i32[batch*seq, 2] loc("decoder.0.moe")
+//     output logits = %99
+//   }
+//
+// Numbers print in their shortest round-trip form (`1e-05`, `0.08838834764831843`), with `-0`, `NaN`,
+// `Infinity` and `-Infinity` spelled out. Strings in shapes and dim lists print bare when they are symbolic dims
+// (`batch*seq`), quoted otherwise; a scalar string attribute is quoted (`dtype = "f32"`) unless the op table
+// says it is a `dim` (`q_len = seq`). Both spellings parse to the same string.
+import { ops } from './ops.ts';
+import type { Attr, Dim, Graph, Node, TensorType } from './types.ts';
+
+/** Words that mean something else when bare: never printed as bare dims. */
+const RESERVED = new Set(['true', 'false', 'NaN', 'Infinity']);
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isIdentStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/** `[A-Za-z0-9_.-]+`: the characters of value, param, output and graph names. */
+export function isIrName(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!(isDigit(c) || isIdentStart(c) || c === 46 || c === 45)) return false;
+  }
+  return true;
+}
+
+/**
+ * A symbolic dim written bare: terms joined by `+`, each a product (`*`) of integers and identifiers,
+ * such as `batch`, `2*batch*seq` or `batch*seq+4`. A plain integer is not one (it reads back as a number).
+ */
+export function isBareDim(s: string): boolean {
+  if (s.length === 0 || RESERVED.has(s)) return false;
+  let partStart = 0;
+  let sawSeparator = false;
+  let sawIdent = false;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 42;
+    if (c === 42 || c === 43) {
+      if (i === partStart) return false;
+      if (i < s.length) sawSeparator = true;
+      partStart = i + 1;
+      continue;
+    }
+    if (i === partStart) {
+      if (isIdentStart(c)) sawIdent = true;
+      else if (!isDigit(c)) return false;
+    } else {
+      const first = s.charCodeAt(partStart);
+      if (isDigit(first) ? !isDigit(c) : !(isIdentStart(c) || isDigit(c))) return false;
+    }
+  }
+  return sawSeparator || sawIdent;
+}
 
 export function formatNumber(n: number): string {
-  if (Number.isNaN(n)) return 'nan';
-  if (n === Infinity) return 'inf';
-  if (n === -Infinity) return '-inf';
-  if (Object.is(n, -0)) return '-0.0';
-  return String(n);
+  if (Object.is(n, -0)) return '-0';
+  return String(n); // shortest round-trip digits; NaN, Infinity and -Infinity as words
 }
 
-function formatAttr(v: Attr): string {
+export function formatDim(d: Dim): string {
+  if (typeof d === 'number') return formatNumber(d);
+  return isBareDim(d) ? d : JSON.stringify(d);
+}
+
+export function formatType(t: TensorType): string {
+  let s = `${t.dtype}[`;
+  for (let i = 0; i < t.shape.length; i++) s += (i > 0 ? ', ' : '') + formatDim(t.shape[i]!);
+  return `${s}]`;
+}
+
+export const formatTensorType = formatType;
+
+function formatName(s: string): string {
+  return isIrName(s) ? s : JSON.stringify(s);
+}
+
+function formatAttr(v: Attr, bareString: boolean): string {
   if (typeof v === 'number') return formatNumber(v);
-  if (typeof v === 'boolean') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v);
-  return `[${v.map((d) => (typeof d === 'number' ? formatNumber(d) : d)).join(', ')}]`;
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'string') return bareString && isBareDim(v) ? v : JSON.stringify(v);
+  let s = '[';
+  for (let i = 0; i < v.length; i++) s += (i > 0 ? ', ' : '') + formatDim(v[i]!);
+  return `${s}]`;
 }
 
-export function formatAttrs(attrs: Record<string, Attr>): string {
-  const keys = Object.keys(attrs).sort();
-  return keys.length === 0 ? '' : ` {${keys.map((k) => `${k} = ${formatAttr(attrs[k]!)}`).join(', ')}}`;
+function isAttrKey(k: string): boolean {
+  if (k.length === 0 || !isIdentStart(k.charCodeAt(0))) return false;
+  return isIrName(k);
 }
 
-export function formatTensorType(t: TensorType): string {
-  return `${t.dtype}[${t.shape.join(', ')}]`;
+export function formatAttrs(attrs: Record<string, Attr>, op?: string): string {
+  const keys = Object.keys(attrs);
+  if (keys.length === 0) return '';
+  keys.sort();
+  const spec = op !== undefined && Object.prototype.hasOwnProperty.call(ops, op) ? ops[op] : undefined;
+  const parts: string[] = [];
+  for (const k of keys) {
+    const kind = spec && Object.prototype.hasOwnProperty.call(spec.attrs, k) ? spec.attrs[k]!.kind : undefined;
+    parts.push(`${isAttrKey(k) ? k : JSON.stringify(k)} = ${formatAttr(attrs[k]!, kind === 'dim')}`);
+  }
+  return ` {${parts.join(', ')}}`;
 }
 
 export function printNode(n: Node): string {
-  let s = `${n.outputs.join(', ')} = ${n.op}(${n.inputs.join(', ')})${formatAttrs(n.attrs)}`;
-  if (n.types) s += ` : ${n.types.map(formatTensorType).join(', ')}`;
+  let s = n.outputs.length > 0 ? `${n.outputs.join(', ')} = ` : '';
+  s += `${formatName(n.op)}(${n.inputs.join(', ')})${formatAttrs(n.attrs, n.op)}`;
+  if (n.types !== undefined) s += n.types.length === 0 ? ' : ()' : ` : ${n.types.map(formatType).join(', ')}`;
   if (n.loc !== undefined) s += ` loc(${JSON.stringify(n.loc)})`;
   return s;
 }
 
 export function printGraph(g: Graph): string {
-  const lines = [`graph ${g.name} {`];
-  for (const i of g.inputs) lines.push(`  input %${i.name}: ${formatTensorType(i.type)}`);
-  for (const p of g.params) lines.push(`  param @${p.name}: ${formatTensorType(p.type)}${formatAttrs(p.attrs)}`);
+  const lines: string[] = [`graph ${formatName(g.name)} {`];
+  for (const i of g.inputs) lines.push(`  input %${i.name}: ${formatType(i.type)}`);
+  for (const p of g.params) lines.push(`  param @${p.name}: ${formatType(p.type)}${formatAttrs(p.attrs)}`);
   for (const n of g.nodes) lines.push(`  ${printNode(n)}`);
-  for (const o of g.outputs) lines.push(`  output ${o.name} = ${o.value}`);
+  for (const o of g.outputs) lines.push(`  output ${formatName(o.name)} = ${o.value}`);
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }

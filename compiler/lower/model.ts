@@ -57,6 +57,7 @@ export function lowerModel(spec: ModelSpec, options: LowerOptions = {}): Graph {
     const ids = b.input('input_ids', 'i32', ['batch', 'seq']);
     const x = lowerStack(b, spec, spec.encoder, embed(b, spec, ids, 'seq'), ids, 'seq', routers, options.hiddenStates ? 'encoder_hidden_states' : undefined);
     encoderOut = { x, len: 'seq' };
+    if (options.hiddenStates) b.output('encoder_last_hidden_state', x);
   }
   const decLen = encDec ? 'dec_seq' : 'seq';
   const decIds = b.input(encDec ? 'decoder_input_ids' : 'input_ids', 'i32', ['batch', decLen]);
