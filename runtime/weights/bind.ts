@@ -15,6 +15,8 @@ export interface BoundParam {
   data: Float32Array;
 }
 
+const floatDtypes = new Set(['F32', 'F16', 'BF16', 'F64', 'F8_E4M3', 'F8_E5M2']);
+
 function patternRegex(from: string): RegExp {
   const escaped = from.replace(/[.*+?^$()[\]\\|]/g, '\\$&').replace('\\{layer\\}', '(?<layer>\\d+)').replace(/\{layer\}/g, '(?<layer>\\d+)');
   return new RegExp(`^${escaped}$`);
@@ -63,6 +65,11 @@ export function bindWeights(params: readonly Param[], mappings: readonly NameMap
     const info = source.tensors.get(name);
     if (!info) return undefined;
     used.add(name);
+    // Weights are floating point; an integer or boolean tensor under a weight's name is a wrong file, not data to convert.
+    if (!floatDtypes.has(info.dtype)) {
+      problems.push(`tensor '${name}': dtype ${info.dtype} where a floating-point weight is expected (${[...floatDtypes].join(', ')})`);
+      return { data: new Float32Array(info.shape.reduce((a, b) => a * b, 1)), shape: info.shape };
+    }
     return { data: source.readF32(name), shape: info.shape };
   };
 
