@@ -1,6 +1,6 @@
 // The acceptance test of the reference executor: moec import hf + moec run on Hugging Face's own tiny
 // checkpoints reproduce transformers' outputs (logits, every hidden state, router logits, expert choices, aux loss).
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkOrThrow } from '../../compiler/api.ts';
@@ -14,9 +14,13 @@ import { relativeL2, topkSets } from '../helpers/compare.ts';
 import { scratch } from '../helpers/spec.ts';
 
 const fixtures = new URL('../../../shared/fixtures/hf/', import.meta.url).pathname;
+/** Fixtures made for this project on the GPU machine the same way (tests/fixtures/make_hf_fixtures.py). */
+const ownFixtures = new URL('../fixtures/hf/', import.meta.url).pathname;
+const fixtureDir = (name: string) => (existsSync(join(fixtures, name)) ? join(fixtures, name) : join(ownFixtures, name));
+const ownNames = existsSync(ownFixtures) ? readdirSync(ownFixtures).filter((d) => existsSync(join(ownFixtures, d, 'reference.safetensors'))) : [];
 
 function runFixture(name: string): { outputs: Map<string, NamedOutput>; reference: ReturnType<typeof openSafetensors>; topK: number } {
-  const dir = join(fixtures, name);
+  const dir = fixtureDir(name);
   const specPath = join(scratch, `${name}-fixture.moe`);
   writeFileSync(specPath, importHf(dir).text);
   const spec = checkOrThrow(specPath);
@@ -29,7 +33,7 @@ function runFixture(name: string): { outputs: Map<string, NamedOutput>; referenc
   return { outputs: new Map(outputs.map((o) => [o.name, o])), reference: openSafetensors(join(dir, 'reference.safetensors')), topK: moe?.kind === 'moe' ? moe.topK : 1 };
 }
 
-for (const name of ['mixtral', 'olmoe', 'switch']) {
+for (const name of ['mixtral', 'olmoe', 'switch', ...ownNames]) {
   describe(`${name} fixture`, () => {
     const run = runFixture(name);
     const ref = run.reference;
