@@ -246,7 +246,7 @@ export const ops: Record<string, OpSpec> = {
   },
   // ---- routing ---------------------------------------------------------------------------------
   topk: {
-    doc: 'The k largest values of the last axis and their indices, largest first (ties: lower index first). With groups > 1 (DeepSeek-V3): experts form groups, a group scores the sum of its two best, only the topk_groups best groups are eligible.',
+    doc: 'The k largest values of the last axis and their indices, largest first (ties: lower index first). With groups > 1 (DeepSeek-V3): experts form groups, a group scores the sum of its two best, only the experts of the topk_groups best groups are eligible (the others are masked to -inf).',
     operands: ['x'], results: ['values', 'indices'],
     attrs: { k: { kind: 'int' }, groups: { kind: 'int', optional: true }, topk_groups: { kind: 'int', optional: true } },
     infer: ([x], at) => {

@@ -79,7 +79,11 @@ export function lowerModel(spec: ModelSpec, options: LowerOptions = {}): Graph {
 /** Losses are computed per stack (token counts differ between encoder and decoder), as HF's encoder_/decoder_aux_loss. */
 function lowerRouterOutputs(b: GraphBuilder, routers: RouterRecord[]): void {
   const learned = routers.filter((r) => r.spec.router.kind !== 'hash' && r.spec.router.kind !== 'vocab' && r.spec.router.kind !== 'soft');
-  learned.forEach((r, i) => b.output(`router_logits.${i}`, r.logits));
+  learned.forEach((r, i) => {
+    b.output(`router_logits.${i}`, r.logits);
+    // The experts each token was sent to, so that any target's routing decisions can be compared exactly.
+    if (r.indices && (r.spec.router.kind === 'softmax' || r.spec.router.kind === 'sigmoid')) b.output(`expert_indices.${i}`, r.indices);
+  });
   const stacks = [...new Set(learned.map((r) => r.stack))];
   for (const stack of stacks) {
     const prefix = stacks.length > 1 ? `${stack}_` : '';

@@ -68,6 +68,37 @@ for (const name of ['mixtral', 'olmoe', 'switch', ...ownNames]) {
       });
     }
 
+    it('the same experts chosen for every token in every MoE layer as the router hooks', () => {
+      // Group the hooks by router module, in layer order (encoder before decoder), and take the one holding
+      // expert indices: [tokens, k] integers, or a one-hot [tokens, 1, experts] (switch).
+      const modules = [...new Set([...ref.tensors.keys()].filter((n) => n.startsWith('hook.')).map((n) => n.replace(/\.\d+$/, '')))];
+      const layerKey = (m: string) => [m.includes('decoder') ? 1 : 0, Number(/(?:layers|block)\.(\d+)/.exec(m)?.[1] ?? 0)] as const;
+      modules.sort((a, b) => layerKey(a)[0] - layerKey(b)[0] || layerKey(a)[1] - layerKey(b)[1]);
+      expect(modules.length).toBeGreaterThan(0);
+      modules.forEach((m, i) => {
+        const ours = got(`expert_indices.${i}`);
+        const [tokens, k] = ours.shape as [number, number];
+        const chosen = (data: ArrayLike<number>, row: number, width: number) => Array.from(data).slice(row * width, (row + 1) * width).sort((a, b) => a - b);
+        const hooks = [...ref.tensors.keys()].filter((n) => n.replace(/\.\d+$/, '') === m);
+        const onehot = hooks.find((n) => ref.tensors.get(n)!.shape.length === 3);
+        let want: number[][];
+        if (onehot) {
+          const experts = ref.tensors.get(onehot)!.shape[2]!;
+          want = topkSets(ref.readF32(onehot), experts, 1);
+        } else {
+          const idx = hooks.find((n) => {
+            const shape = ref.tensors.get(n)!.shape;
+            return shape.length === 2 && shape[1] === k && ref.readF32(n).every((v) => Number.isInteger(v));
+          });
+          expect(idx, `an index hook of ${m}`).toBeDefined();
+          const data = ref.readF32(idx!);
+          want = Array.from({ length: tokens }, (_, t) => chosen(data, t, k));
+        }
+        const have = Array.from({ length: tokens }, (_, t) => chosen(ours.data, t, k));
+        expect(have, m).toEqual(want);
+      });
+    });
+
     if (ref.tensors.has('aux_loss')) {
       it('aux loss', () => {
         const want = ref.readF32('aux_loss')[0]!;
@@ -76,24 +107,3 @@ for (const name of ['mixtral', 'olmoe', 'switch', ...ownNames]) {
     }
   });
 }
-
-describe('switch fixture expert choices', () => {
-  it('the top-1 expert of every token in every sparse layer matches the router hooks', () => {
-    // The hooks hold a one-hot [tokens, 1, experts] of the chosen expert per sparse layer.
-    const ref = openSafetensors(join(fixtures, 'switch', 'reference.safetensors'));
-    const hooks = [...ref.tensors.keys()].filter((n) => /mlp\.router\.1$/.test(n)).sort();
-    expect(hooks).toHaveLength(4);
-    const run = runFixture('switch');
-    const logits = [...run.outputs.keys()].filter((n) => n.startsWith('router_logits.'));
-    expect(logits).toHaveLength(4);
-    // moec numbers MoE layers encoder first, then decoder, in layer order; sort hooks the same way.
-    const order = hooks.sort((a, b) => (a.startsWith('hook.encoder') === b.startsWith('hook.encoder') ? a.localeCompare(b) : a.startsWith('hook.encoder') ? -1 : 1));
-    order.forEach((hook, i) => {
-      const onehot = ref.readF32(hook);
-      const experts = ref.tensors.get(hook)!.shape[2]!;
-      const want = topkSets(onehot, experts, 1);
-      const o = run.outputs.get(`router_logits.${i}`)!;
-      expect(topkSets(o.data, experts, 1), hook).toEqual(want);
-    });
-  });
-});
