@@ -36,7 +36,7 @@ describe('moec', () => {
     const r = moec('check', f);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('error: kv_heads (3) must divide heads (4)');
-    expect(r.stderr).toMatch(/cli-bad\.moe:1:36\n/);
+    expect(r.stderr).toMatch(/cli-bad\.moe:1:35\n/);
     expect(r.stderr).toContain('^');
     noStack(r.stderr);
   });

@@ -17,52 +17,45 @@ export class IrParseError extends Error {
   }
 }
 
+
 // ---- tokens ------------------------------------------------------------------------------------------------
+// The current token lives in the parser's fields (no token objects). Its kind is one of these, or the char code
+// of a punctuation mark: { } ( ) [ ] , = :  (Typed `number` so that checks of the current kind are not narrowed
+// across advance().)
 
-const enum K {
-  /** A run of `[A-Za-z0-9_.*+-]`: keywords, names, numbers, symbolic dims, dtypes. */
-  Word,
-  /** `%name` */
-  Value,
-  /** `@name` */
-  Param,
-  /** A JSON string; `text` is the decoded value. */
-  Str,
-  /** One of `{ } ( ) [ ] , = :` */
-  Punct,
-  Newline,
-  Eof,
-}
+/** A run of `[A-Za-z0-9_.*+-]`: keywords, names, numbers, symbolic dims, dtypes. */
+const WORD: number = 1;
+/** `%name` */
+const VALUE: number = 2;
+/** `@name` */
+const PARAM: number = 3;
+/** A JSON string; the token text is the decoded value. */
+const STR: number = 4;
+const NEWLINE: number = 5;
+const EOF: number = 6;
+const LPAREN: number = 40;
+const RPAREN: number = 41;
+const COMMA: number = 44;
+const COLON: number = 58;
+const EQ: number = 61;
+const LBRACK: number = 91;
+const RBRACK: number = 93;
+const LBRACE: number = 123;
+const RBRACE: number = 125;
 
-interface Tok {
-  kind: K;
-  text: string;
-  start: number;
-  end: number;
-  line: number;
-  col: number;
-}
-
-const NAME = 1; // [A-Za-z0-9_.-]: value and param names
-const WORD = 2; // names plus * and +
+const NAME_CHAR = 1; // [A-Za-z0-9_.-]: value and param names
+const WORD_CHAR = 2; // names plus * and +
+const PUNCT_CHAR = 4;
 const charClass = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
-  if (/[A-Za-z0-9_.-]/.test(ch)) charClass[c] = NAME | WORD;
-  else if (ch === '*' || ch === '+') charClass[c] = WORD;
+  if (/[A-Za-z0-9_.-]/.test(ch)) charClass[c] = NAME_CHAR | WORD_CHAR;
+  else if (ch === '*' || ch === '+') charClass[c] = WORD_CHAR;
+  else if ('{}()[],=:'.includes(ch)) charClass[c] = PUNCT_CHAR;
 }
-const PUNCT = '{}()[],=:';
-const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+const closerOf = (open: number): number => (open === LPAREN ? RPAREN : open === LBRACK ? RBRACK : RBRACE);
 const dtypeSet: ReadonlySet<string> = new Set(dtypes);
 const dtypeList = `${dtypes.slice(0, -1).join(', ')} or ${dtypes[dtypes.length - 1]}`;
-
-function isNameChar(c: number): boolean {
-  return c < 128 && (charClass[c]! & NAME) !== 0;
-}
-
-function isWordChar(c: number): boolean {
-  return c < 128 && (charClass[c]! & WORD) !== 0;
-}
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -70,319 +63,340 @@ function isDigit(c: number): boolean {
 
 /** `-?digits(.digits)?([eE][+-]?digits)?`, `NaN`, `Infinity`, `-Infinity`: the forms print.ts writes. */
 function isNumberWord(s: string): boolean {
-  let i = 0;
   const n = s.length;
-  if (s === 'NaN') return true;
+  let i = 0;
   if (s.charCodeAt(0) === 45) i++;
-  if (n - i === 8 && s.endsWith('Infinity')) return true;
-  const digits = () => {
-    const from = i;
-    while (i < n && isDigit(s.charCodeAt(i))) i++;
-    return i > from;
-  };
-  if (!digits()) return false;
+  if (!isDigit(s.charCodeAt(i))) return s === 'NaN' || s === 'Infinity' || s === '-Infinity';
+  while (i < n && isDigit(s.charCodeAt(i))) i++;
   if (i < n && s.charCodeAt(i) === 46) {
     i++;
-    if (!digits()) return false;
+    if (!isDigit(s.charCodeAt(i))) return false;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
   }
   if (i < n && (s.charCodeAt(i) === 101 || s.charCodeAt(i) === 69)) {
     i++;
-    if (i < n && (s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45)) i++;
-    if (!digits()) return false;
+    if (s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45) i++;
+    if (!isDigit(s.charCodeAt(i))) return false;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
   }
   return i === n;
 }
-
-class Lexer {
-  pos = 0;
-  line = 1;
-  lineStart = 0;
-
-  constructor(private readonly src: string, private readonly file: string) {}
-
-  private fail(pos: number, line: number, lineStart: number, reason: string): never {
-    throw new IrParseError(this.file, line, pos - lineStart + 1, reason);
-  }
-
-  next(): Tok {
-    const src = this.src;
-    const n = src.length;
-    let i = this.pos;
-    // Spaces, tabs, carriage returns and comments; a newline is a token.
-    for (;;) {
-      if (i >= n) break;
-      const c = src.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 13) {
-        i++;
-      } else if (c === 47 && src.charCodeAt(i + 1) === 47) {
-        i += 2;
-        while (i < n && src.charCodeAt(i) !== 10) i++;
-      } else {
-        break;
-      }
-    }
-    const line = this.line;
-    const col = i - this.lineStart + 1;
-    if (i >= n) {
-      this.pos = i;
-      return { kind: K.Eof, text: '', start: i, end: i, line, col };
-    }
-    const c = src.charCodeAt(i);
-    if (c === 10) {
-      this.pos = i + 1;
-      this.line++;
-      this.lineStart = i + 1;
-      return { kind: K.Newline, text: '\n', start: i, end: i + 1, line, col };
-    }
-    const start = i;
-    if (c === 37 || c === 64) {
-      i++;
-      while (i < n && isNameChar(src.charCodeAt(i))) i++;
-      if (i === start + 1) {
-        this.fail(i, line, this.lineStart, `'${src[start]}' without a name (expected ${c === 37 ? 'a value name such as %0' : 'a parameter name such as @embed'})`);
-      }
-      this.pos = i;
-      return { kind: c === 37 ? K.Value : K.Param, text: src.slice(start, i), start, end: i, line, col };
-    }
-    if (isWordChar(c)) {
-      i++;
-      while (i < n && isWordChar(src.charCodeAt(i))) i++;
-      this.pos = i;
-      return { kind: K.Word, text: src.slice(start, i), start, end: i, line, col };
-    }
-    if (c === 34) {
-      i++;
-      let escaped = false;
-      for (;;) {
-        if (i >= n || src.charCodeAt(i) === 10) this.fail(start, line, this.lineStart, `unterminated string (expected a closing '"' before the end of the line)`);
-        const d = src.charCodeAt(i);
-        if (d === 34) break;
-        if (d === 92) {
-          escaped = true;
-          i++;
-          if (i < n && src.charCodeAt(i) === 10) continue;
-        }
-        i++;
-      }
-      i++;
-      const raw = src.slice(start, i);
-      let text: string;
-      if (!escaped) {
-        text = raw.slice(1, -1);
-      } else {
-        try {
-          text = JSON.parse(raw) as string;
-        } catch {
-          this.fail(start, line, this.lineStart, `invalid escape in string ${raw} (expected JSON escapes such as \\" \\\\ \\n \\u0041)`);
-        }
-      }
-      this.pos = i;
-      return { kind: K.Str, text, start, end: i, line, col };
-    }
-    if (PUNCT.includes(src[i]!)) {
-      this.pos = i + 1;
-      return { kind: K.Punct, text: src[i]!, start, end: i + 1, line, col };
-    }
-    const cp = src.codePointAt(i)!;
-    const shown = cp < 32 || cp === 127 ? `U+${cp.toString(16).toUpperCase().padStart(4, '0')}` : `'${String.fromCodePoint(cp)}'`;
-    this.fail(i, line, this.lineStart, `unexpected character ${shown} (expected a name, a number, a string or one of { } ( ) [ ] , = :)`);
-  }
-}
-
-// ---- parser ------------------------------------------------------------------------------------------------
 
 function setKey<T>(obj: Record<string, T>, key: string, value: T): void {
   if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }
 
+// ---- parser ------------------------------------------------------------------------------------------------
+
 class Parser {
-  private readonly lexer: Lexer;
-  private tok: Tok;
-  private readonly defined = new Map<string, Tok>();
+  // The scanner's position.
+  private pos = 0;
+  private line = 1;
+  private lineStart = 0;
+  // The current token.
+  private kind = EOF;
+  private text = '';
+  private start = 0;
+  private end = 0;
+  private tokLine = 1;
+  private tokCol = 1;
+  /** Each defined %value → where: line · 2^26 + column. */
+  private readonly defined = new Map<string, number>();
 
   constructor(private readonly src: string, private readonly file: string) {
-    this.lexer = new Lexer(src, file);
-    this.tok = this.lexer.next();
+    this.advance();
   }
 
-  private advance(): Tok {
-    const t = this.tok;
-    this.tok = this.lexer.next();
-    return t;
+  // ---- scanning ----
+
+  private failAt(line: number, col: number, reason: string): never {
+    throw new IrParseError(this.file, line, col, reason);
   }
 
-  private fail(t: Tok, reason: string): never {
-    throw new IrParseError(this.file, t.line, t.col, reason);
+  /** Moves to the next token. */
+  private advance(): void {
+    const src = this.src;
+    const n = src.length;
+    let i = this.pos;
+    // Spaces, tabs, carriage returns and comments; a newline is a token.
+    while (i < n) {
+      const c = src.charCodeAt(i);
+      if (c === 32 || c === 9 || c === 13) i++;
+      else if (c === 47 && src.charCodeAt(i + 1) === 47) {
+        i += 2;
+        while (i < n && src.charCodeAt(i) !== 10) i++;
+      } else break;
+    }
+    const start = i;
+    this.start = start;
+    this.tokLine = this.line;
+    this.tokCol = i - this.lineStart + 1;
+    if (i >= n) {
+      this.kind = EOF;
+      this.pos = this.end = i;
+      return;
+    }
+    const c = src.charCodeAt(i);
+    const cls = c < 128 ? charClass[c]! : 0;
+    if (cls & WORD_CHAR) {
+      i++;
+      while (i < n) {
+        const d = src.charCodeAt(i);
+        if (d >= 128 || (charClass[d]! & WORD_CHAR) === 0) break;
+        i++;
+      }
+      this.kind = WORD;
+    } else if (cls & PUNCT_CHAR) {
+      i++;
+      this.kind = c;
+    } else if (c === 10) {
+      this.pos = this.end = i + 1;
+      this.line++;
+      this.lineStart = i + 1;
+      this.kind = NEWLINE;
+      return;
+    } else if (c === 37 || c === 64) {
+      i++;
+      while (i < n) {
+        const d = src.charCodeAt(i);
+        if (d >= 128 || (charClass[d]! & NAME_CHAR) === 0) break;
+        i++;
+      }
+      if (i === start + 1) {
+        this.failAt(this.tokLine, this.tokCol, `'${src[start]}' without a name (expected ${c === 37 ? 'a value name such as %0' : 'a parameter name such as @embed'})`);
+      }
+      this.kind = c === 37 ? VALUE : PARAM;
+    } else if (c === 34) {
+      this.scanString();
+      return;
+    } else {
+      const cp = src.codePointAt(i)!;
+      const shown = cp < 32 || cp === 127 ? `U+${cp.toString(16).toUpperCase().padStart(4, '0')}` : `'${String.fromCodePoint(cp)}'`;
+      this.failAt(this.tokLine, this.tokCol, `unexpected character ${shown} (expected a name, a number, a string or one of { } ( ) [ ] , = :)`);
+    }
+    this.pos = this.end = i;
+    this.text = src.slice(start, i);
   }
 
-  private describe(t: Tok): string {
-    switch (t.kind) {
-      case K.Newline: return 'end of line';
-      case K.Eof: return 'end of input';
-      default: {
-        const raw = this.src.slice(t.start, t.end);
-        return `'${raw.length > 40 ? `${raw.slice(0, 40)}…` : raw}'`;
+  private scanString(): void {
+    const src = this.src;
+    const n = src.length;
+    let i = this.start + 1;
+    let escaped = false;
+    for (;;) {
+      const d = i < n ? src.charCodeAt(i) : 10;
+      if (d === 10) this.failAt(this.tokLine, this.tokCol, `unterminated string (expected a closing '"' before the end of the line)`);
+      if (d === 34) break;
+      if (d === 92) {
+        escaped = true;
+        if (src.charCodeAt(i + 1) !== 10) i++;
+      }
+      i++;
+    }
+    i++;
+    if (!escaped) {
+      this.text = src.slice(this.start + 1, i - 1);
+    } else {
+      const raw = src.slice(this.start, i);
+      try {
+        this.text = JSON.parse(raw) as string;
+      } catch {
+        this.failAt(this.tokLine, this.tokCol, `invalid escape in string ${raw} (expected JSON escapes such as \\" \\\\ \\n \\u0041)`);
       }
     }
+    this.kind = STR;
+    this.pos = this.end = i;
   }
 
-  private unexpected(expected: string, t: Tok = this.tok): never {
-    this.fail(t, `unexpected ${this.describe(t)} (expected ${expected})`);
+  // ---- errors ----
+
+  private fail(reason: string): never {
+    this.failAt(this.tokLine, this.tokCol, reason);
   }
 
-  private isPunct(p: string): boolean {
-    return this.tok.kind === K.Punct && this.tok.text === p;
+  private describe(): string {
+    if (this.kind === NEWLINE) return 'end of line';
+    if (this.kind === EOF) return 'end of input';
+    const raw = this.src.slice(this.start, this.end);
+    return `'${raw.length > 40 ? `${raw.slice(0, 40)}…` : raw}'`;
   }
 
-  private isWord(w: string): boolean {
-    return this.tok.kind === K.Word && this.tok.text === w;
+  private unexpected(expected: string): never {
+    this.fail(`unexpected ${this.describe()} (expected ${expected})`);
   }
 
-  private punct(p: string, expected = `'${p}'`): Tok {
-    if (!this.isPunct(p)) this.unexpected(expected);
-    return this.advance();
-  }
-
-  /** Inside a bracketed list, where `expected` was wanted: a missing closer is an unbalanced bracket. */
-  private inList(open: Tok, expected: string): never {
-    const t = this.tok;
-    const closer = OPENERS[open.text]!;
-    if (t.kind === K.Newline || t.kind === K.Eof || (t.kind === K.Punct && ')]}'.includes(t.text) && t.text !== closer)) {
-      this.fail(t, `unbalanced brackets: '${open.text}' at ${open.line}:${open.col} is not closed before ${this.describe(t)} (expected ${expected})`);
+  /** Inside a bracketed list opened at line:col, where `expected` was wanted: a missing closer is an unbalanced bracket. */
+  private inList(open: number, line: number, col: number, expected: string): never {
+    const k = this.kind;
+    if (k === NEWLINE || k === EOF || ((k === RPAREN || k === RBRACK || k === RBRACE) && k !== closerOf(open))) {
+      this.fail(`unbalanced brackets: '${String.fromCharCode(open)}' at ${line}:${col} is not closed before ${this.describe()} (expected ${expected})`);
     }
     this.unexpected(expected);
   }
 
-  /** `open item (, item)* close`, or `open close`. */
-  private list(openCh: string, what: string, item: () => void): void {
-    const open = this.punct(openCh);
-    const closer = OPENERS[openCh]!;
-    if (this.isPunct(closer)) {
-      this.advance();
-      return;
-    }
-    for (;;) {
-      item();
-      if (this.isPunct(',')) {
-        this.advance();
-        continue;
-      }
-      if (this.isPunct(closer)) {
-        this.advance();
-        return;
-      }
-      this.inList(open, `',' or '${closer}' after ${what}`);
-    }
+  private expect(kind: number, expected: string): void {
+    if (this.kind !== kind) this.unexpected(expected);
+    this.advance();
   }
+
+  private isWord(w: string): boolean {
+    return this.kind === WORD && this.text === w;
+  }
+
+  private atLineEnd(): boolean {
+    return this.kind === NEWLINE || this.kind === EOF;
+  }
+
+  // ---- grammar ----
 
   private name(what: string): string {
-    const t = this.tok;
-    if (t.kind === K.Str || (t.kind === K.Word && isIrName(t.text))) return this.advance().text;
-    this.unexpected(what);
+    if (!(this.kind === STR || (this.kind === WORD && isIrName(this.text)))) this.unexpected(what);
+    const t = this.text;
+    this.advance();
+    return t;
   }
 
-  private define(t: Tok): void {
-    const first = this.defined.get(t.text);
-    if (first) this.fail(t, `${t.text} is defined twice (expected a new value name; the first definition is at ${first.line}:${first.col})`);
-    this.defined.set(t.text, t);
-  }
-
-  private dim(open: Tok): Dim {
-    const t = this.tok;
-    if (t.kind === K.Str) return this.advance().text;
-    if (t.kind === K.Word) {
-      if (isNumberWord(t.text)) return Number(this.advance().text);
-      if (isBareDim(t.text)) return this.advance().text;
-      this.fail(t, `invalid dimension '${t.text}' (expected a number or a symbolic product such as 2*batch*seq)`);
+  private define(): void {
+    const first = this.defined.get(this.text);
+    if (first !== undefined) {
+      this.fail(`${this.text} is defined twice (expected a new value name; the first definition is at ${Math.floor(first / 2 ** 26)}:${first % 2 ** 26})`);
     }
-    this.inList(open, 'a dimension');
+    this.defined.set(this.text, this.tokLine * 2 ** 26 + this.tokCol);
   }
 
+  /** `[dim, …]`: numbers, symbolic products (`2*batch*seq`) or quoted strings. */
   private dims(): Dim[] {
+    const line = this.tokLine;
+    const col = this.tokCol;
+    this.advance(); // [
     const out: Dim[] = [];
-    const open = this.tok;
-    this.list('[', 'a dimension', () => out.push(this.dim(open)));
+    if (this.kind === RBRACK) {
+      this.advance();
+      return out;
+    }
+    for (;;) {
+      if (this.kind === WORD) {
+        const t = this.text;
+        if (isNumberWord(t)) out.push(Number(t));
+        else if (isBareDim(t)) out.push(t);
+        else this.fail(`invalid dimension '${t}' (expected a number or a symbolic product such as 2*batch*seq)`);
+      } else if (this.kind === STR) {
+        out.push(this.text);
+      } else {
+        this.inList(LBRACK, line, col, 'a dimension');
+      }
+      this.advance();
+      if (this.kind === COMMA) this.advance();
+      else if (this.kind === RBRACK) break;
+      else this.inList(LBRACK, line, col, `',' or ']' after a dimension`);
+    }
+    this.advance();
     return out;
   }
 
   private type(): TensorType {
-    const t = this.tok;
-    if (t.kind !== K.Word) this.unexpected('a type such as f32[batch, 64]');
-    if (!dtypeSet.has(t.text)) this.fail(t, `unknown dtype '${t.text}' (expected ${dtypeList})`);
+    if (this.kind !== WORD) this.unexpected('a type such as f32[batch, 64]');
+    const dtype = this.text;
+    if (!dtypeSet.has(dtype)) this.fail(`unknown dtype '${dtype}' (expected ${dtypeList})`);
     this.advance();
-    if (!this.isPunct('[')) this.unexpected(`'[' after the dtype ${t.text}`);
-    return { dtype: t.text as DType, shape: this.dims() };
+    if (this.kind !== LBRACK) this.unexpected(`'[' after the dtype ${dtype}`);
+    return { dtype: dtype as DType, shape: this.dims() };
   }
 
   private attrValue(): Attr {
-    const t = this.tok;
-    if (t.kind === K.Str) return this.advance().text;
-    if (t.kind === K.Word) {
-      if (isNumberWord(t.text)) return Number(this.advance().text);
-      if (t.text === 'true' || t.text === 'false') return this.advance().text === 'true';
-      if (isBareDim(t.text)) return this.advance().text;
-      this.fail(t, `invalid attribute value '${t.text}' (expected a number, true, false, a string, a symbolic dim or a [list])`);
+    if (this.kind === WORD) {
+      const t = this.text;
+      let v: Attr;
+      if (isNumberWord(t)) v = Number(t);
+      else if (t === 'true' || t === 'false') v = t === 'true';
+      else if (isBareDim(t)) v = t;
+      else this.fail(`invalid attribute value '${t}' (expected a number, true, false, a string, a symbolic dim or a [list])`);
+      this.advance();
+      return v;
     }
-    if (this.isPunct('[')) return this.dims();
+    if (this.kind === STR) {
+      const t = this.text;
+      this.advance();
+      return t;
+    }
+    if (this.kind === LBRACK) return this.dims();
     this.unexpected('an attribute value');
   }
 
+  /** `{key = value, …}`, or nothing. */
   private attrs(): Record<string, Attr> {
     const out: Record<string, Attr> = {};
-    if (!this.isPunct('{')) return out;
-    const open = this.tok;
-    this.list('{', 'an attribute', () => {
-      const k = this.tok;
-      if (!(k.kind === K.Str || (k.kind === K.Word && isIrName(k.text)))) this.inList(open, 'an attribute name');
+    if (this.kind !== LBRACE) return out;
+    const line = this.tokLine;
+    const col = this.tokCol;
+    this.advance();
+    if (this.kind === RBRACE) {
       this.advance();
-      if (Object.prototype.hasOwnProperty.call(out, k.text)) this.fail(k, `attribute '${k.text}' is given twice (expected each attribute once)`);
-      if (!this.isPunct('=')) this.fail(this.tok, `missing '=' after the attribute '${k.text}' (expected '=', found ${this.describe(this.tok)})`);
+      return out;
+    }
+    for (;;) {
+      if (!(this.kind === STR || (this.kind === WORD && isIrName(this.text)))) this.inList(LBRACE, line, col, 'an attribute name');
+      const key = this.text;
+      if (Object.prototype.hasOwnProperty.call(out, key)) this.fail(`attribute '${key}' is given twice (expected each attribute once)`);
       this.advance();
-      setKey(out, k.text, this.attrValue());
-    });
+      if (this.kind !== EQ) this.fail(`missing '=' after the attribute '${key}' (expected '=', found ${this.describe()})`);
+      this.advance();
+      setKey(out, key, this.attrValue());
+      if (this.kind === COMMA) this.advance();
+      else if (this.kind === RBRACE) break;
+      else this.inList(LBRACE, line, col, `',' or '}' after an attribute`);
+    }
+    this.advance();
     return out;
   }
 
-  private ref(what: string): string {
-    const t = this.tok;
-    if (t.kind === K.Value || t.kind === K.Param) return this.advance().text;
-    this.unexpected(what);
-  }
-
+  /** `%r, … = op(operands) {attrs} : types loc("…")`; the results may be absent. */
   private node(): Node {
     const outputs: string[] = [];
-    if (this.tok.kind === K.Value) {
+    if (this.kind === VALUE) {
       for (;;) {
-        const v = this.advance();
-        this.define(v);
-        outputs.push(v.text);
-        if (!this.isPunct(',')) break;
+        this.define();
+        outputs.push(this.text);
         this.advance();
-        if (this.tok.kind !== K.Value) this.unexpected(`a result %name after ','`);
+        if (this.kind !== COMMA) break;
+        this.advance();
+        if (this.kind !== VALUE) this.unexpected(`a result %name after ','`);
       }
-      if (!this.isPunct('=')) this.fail(this.tok, `missing '=' after the results (expected '=' or ',', found ${this.describe(this.tok)})`);
+      if (this.kind !== EQ) this.fail(`missing '=' after the results (expected '=' or ',', found ${this.describe()})`);
       this.advance();
     }
     const op = this.name('an op name');
+    if (this.kind !== LPAREN) this.unexpected(`'(' after the op name ${op}`);
+    const line = this.tokLine;
+    const col = this.tokCol;
+    this.advance();
     const inputs: string[] = [];
-    const open = this.tok;
-    if (!this.isPunct('(')) this.unexpected(`'(' after the op name ${op}`);
-    this.list('(', 'an operand', () => {
-      if (this.tok.kind !== K.Value && this.tok.kind !== K.Param) this.inList(open, 'a %value or @param operand');
-      inputs.push(this.advance().text);
-    });
+    if (this.kind !== RPAREN) {
+      for (;;) {
+        if (this.kind !== VALUE && this.kind !== PARAM) this.inList(LPAREN, line, col, 'a %value or @param operand');
+        inputs.push(this.text);
+        this.advance();
+        if (this.kind === COMMA) this.advance();
+        else if (this.kind === RPAREN) break;
+        else this.inList(LPAREN, line, col, `',' or ')' after an operand`);
+      }
+    }
+    this.advance();
     const node: Node = { op, inputs, outputs, attrs: this.attrs() };
-    if (this.isPunct(':')) {
+    if (this.kind === COLON) {
       this.advance();
       const types: TensorType[] = [];
-      if (this.isPunct('(')) {
-        const o = this.advance();
-        if (!this.isPunct(')')) this.inList(o, `')' (an empty type list)`);
+      if (this.kind === LPAREN) {
+        // `: ()`, an empty type list
+        const tl = this.tokLine;
+        const tc = this.tokCol;
+        this.advance();
+        if (this.kind !== RPAREN) this.inList(LPAREN, tl, tc, `')' (an empty type list)`);
         this.advance();
       } else {
         types.push(this.type());
-        while (this.isPunct(',')) {
+        while (this.kind === COMMA) {
           this.advance();
           types.push(this.type());
         }
@@ -391,10 +405,14 @@ class Parser {
     }
     if (this.isWord('loc')) {
       this.advance();
-      const o = this.punct('(', `'(' after loc`);
-      if (this.tok.kind !== K.Str) this.inList(o, 'a quoted location such as "decoder.0.moe"');
-      node.loc = this.advance().text;
-      if (!this.isPunct(')')) this.inList(o, `')'`);
+      if (this.kind !== LPAREN) this.unexpected(`'(' after loc`);
+      const ll = this.tokLine;
+      const lc = this.tokCol;
+      this.advance();
+      if (this.kind !== STR) this.inList(LPAREN, ll, lc, 'a quoted location such as "decoder.0.moe"');
+      node.loc = this.text;
+      this.advance();
+      if (this.kind !== RPAREN) this.inList(LPAREN, ll, lc, `')' after the location`);
       this.advance();
     }
     return node;
@@ -402,11 +420,11 @@ class Parser {
 
   /** A keyword starts an item unless an op of that name is called right after it: `output(%x)`. */
   private isKeyword(w: string): boolean {
-    return this.isWord(w) && this.src.charCodeAt(this.tok.end) !== 40;
+    return this.kind === WORD && this.text === w && this.src.charCodeAt(this.end) !== LPAREN;
   }
 
   private skipNewlines(): void {
-    while (this.tok.kind === K.Newline) this.advance();
+    while (this.kind === NEWLINE) this.advance();
   }
 
   graph(): Graph {
@@ -414,55 +432,65 @@ class Parser {
     if (!this.isWord('graph')) this.unexpected(`'graph'`);
     this.advance();
     const name = this.name('a graph name');
-    const open = this.punct('{', `'{' after the graph name`);
+    if (this.kind !== LBRACE) this.unexpected(`'{' after the graph name`);
+    const openLine = this.tokLine;
+    const openCol = this.tokCol;
+    this.advance();
     const g: Graph = { name, inputs: [], params: [], nodes: [], outputs: [] };
-    if (!this.isPunct('}') && this.tok.kind !== K.Newline && this.tok.kind !== K.Eof) this.unexpected(`end of line after '{'`);
+    if (this.kind !== RBRACE && !this.atLineEnd()) this.unexpected(`end of line after '{'`);
     for (;;) {
       this.skipNewlines();
-      if (this.isPunct('}')) break;
-      if (this.tok.kind === K.Eof) {
-        this.fail(this.tok, `unbalanced brackets: '{' at ${open.line}:${open.col} is not closed before end of input (expected an item or '}')`);
+      if (this.kind === RBRACE) break;
+      if (this.kind === EOF) {
+        this.fail(`unbalanced brackets: '{' at ${openLine}:${openCol} is not closed before end of input (expected an item or '}')`);
       }
       let what: string;
-      if (this.isKeyword('input')) {
+      if (this.kind === VALUE) {
+        g.nodes.push(this.node());
+        what = 'node';
+      } else if (this.isKeyword('input')) {
         this.advance();
-        if (this.tok.kind !== K.Value) this.unexpected('an input %name');
-        const v = this.advance();
-        this.define(v);
-        this.punct(':', `':' after ${v.text}`);
-        g.inputs.push({ name: v.text.slice(1), type: this.type() });
+        if (this.kind !== VALUE) this.unexpected('an input %name');
+        this.define();
+        const v = this.text;
+        this.advance();
+        this.expect(COLON, `':' after ${v}`);
+        g.inputs.push({ name: v.slice(1), type: this.type() });
         what = 'input';
       } else if (this.isKeyword('param')) {
         this.advance();
-        if (this.tok.kind !== K.Param) this.unexpected('a parameter @name');
-        const p = this.advance();
-        this.punct(':', `':' after ${p.text}`);
+        if (this.kind !== PARAM) this.unexpected('a parameter @name');
+        const p = this.text;
+        this.advance();
+        this.expect(COLON, `':' after ${p}`);
         const type = this.type();
-        g.params.push({ name: p.text.slice(1), type, attrs: this.attrs() });
+        g.params.push({ name: p.slice(1), type, attrs: this.attrs() });
         what = 'param';
       } else if (this.isKeyword('output')) {
         this.advance();
-        const name = this.name('an output name');
-        if (!this.isPunct('=')) this.fail(this.tok, `missing '=' after the output name ${name} (expected '=', found ${this.describe(this.tok)})`);
+        const out = this.name('an output name');
+        if (this.kind !== EQ) this.fail(`missing '=' after the output name ${out} (expected '=', found ${this.describe()})`);
         this.advance();
-        g.outputs.push({ name, value: this.ref('a %value') });
+        if (this.kind !== VALUE && this.kind !== PARAM) this.unexpected('a %value');
+        g.outputs.push({ name: out, value: this.text });
+        this.advance();
         what = 'output';
-      } else if (this.tok.kind === K.Value || this.tok.kind === K.Word || this.tok.kind === K.Str) {
+      } else if (this.kind === WORD || this.kind === STR) {
         g.nodes.push(this.node());
         what = 'node';
       } else {
         this.unexpected(`input, param, output, a node or '}'`);
       }
-      if (this.tok.kind !== K.Newline && this.tok.kind !== K.Eof && !this.isPunct('}')) this.unexpected(`end of line after the ${what}`);
+      if (!this.atLineEnd() && this.kind !== RBRACE) this.unexpected(`end of line after the ${what}`);
     }
     this.advance();
     this.skipNewlines();
-    if (this.tok.kind !== K.Eof) this.unexpected('end of input after the graph');
+    if (this.kind !== EOF) this.unexpected('end of input after the graph');
     return g;
   }
 }
 
-/** Parses the textual IR; throws IrParseError (`file:line:col: …`) on malformed text. */
+/** Parses the textual IR; throws IrParseError (`file:line:col: what is wrong (expected …)`) on malformed text. */
 export function parseGraph(text: string, file = '<ir>'): Graph {
   return new Parser(text, file).graph();
 }

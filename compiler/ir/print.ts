@@ -7,10 +7,12 @@
 //     output logits = %99
 //   }
 //
-// Numbers print in their shortest round-trip form (`1e-05`, `0.08838834764831843`), with `-0`, `NaN`,
-// `Infinity` and `-Infinity` spelled out. Strings in shapes and dim lists print bare when they are symbolic dims
-// (`batch*seq`), quoted otherwise; a scalar string attribute is quoted (`dtype = "f32"`) unless the op table
-// says it is a `dim` (`q_len = seq`). Both spellings parse to the same string.
+// Numbers print in their shortest round-trip form, laid out as Python writes floats (`1e-05`, `0.125`,
+// `0.08838834764831843`, `10000`), with `-0`, `NaN`, `Infinity` and `-Infinity` spelled out. Strings in shapes and
+// dim lists print bare when they are symbolic dims (`batch*seq`), quoted otherwise (`"64"`); a scalar string
+// attribute is quoted with JSON escapes (`dtype = "f32"`) unless the op table says it is a `dim`
+// (`q_len = seq`). Both spellings parse to the same string. Names outside `[A-Za-z0-9_.-]` (graph, op, output,
+// attribute key) are quoted too.
 import { ops } from './ops.ts';
 import type { Attr, Dim, Graph, Node, TensorType } from './types.ts';
 
@@ -63,9 +65,21 @@ export function isBareDim(s: string): boolean {
   return sawSeparator || sawIdent;
 }
 
+/**
+ * The shortest digits that read back as the same double, written as Python's repr writes floats: fixed notation
+ * for decimal exponents -4 … 15 (`0.0001`, `0.125`, `10000`), else scientific with a signed two-digit exponent
+ * (`1e-05`, `1e-06`, `1.5e+16`). `-0`, `NaN`, `Infinity` and `-Infinity` are spelled out.
+ */
 export function formatNumber(n: number): string {
   if (Object.is(n, -0)) return '-0';
-  return String(n); // shortest round-trip digits; NaN, Infinity and -Infinity as words
+  if (!Number.isFinite(n)) return String(n);
+  const exp = n.toExponential(); // shortest round-trip digits: d.ddde±x
+  const e = exp.indexOf('e');
+  const power = Number(exp.slice(e + 1));
+  if (power >= -4 && power < 16) return String(n); // the same digits, in fixed notation
+  const sign = exp[e + 1] === '-' ? '-' : '+';
+  const digits = exp.slice(e + 2);
+  return `${exp.slice(0, e)}e${sign}${digits.length < 2 ? `0${digits}` : digits}`;
 }
 
 export function formatDim(d: Dim): string {
@@ -99,9 +113,9 @@ function isAttrKey(k: string): boolean {
   return isIrName(k);
 }
 
-export function formatAttrs(attrs: Record<string, Attr>, op?: string): string {
+/** `key = value` for each attribute, sorted by key. */
+export function formatAttrEntries(attrs: Record<string, Attr>, op?: string): string[] {
   const keys = Object.keys(attrs);
-  if (keys.length === 0) return '';
   keys.sort();
   const spec = op !== undefined && Object.prototype.hasOwnProperty.call(ops, op) ? ops[op] : undefined;
   const parts: string[] = [];
@@ -109,7 +123,13 @@ export function formatAttrs(attrs: Record<string, Attr>, op?: string): string {
     const kind = spec && Object.prototype.hasOwnProperty.call(spec.attrs, k) ? spec.attrs[k]!.kind : undefined;
     parts.push(`${isAttrKey(k) ? k : JSON.stringify(k)} = ${formatAttr(attrs[k]!, kind === 'dim')}`);
   }
-  return ` {${parts.join(', ')}}`;
+  return parts;
+}
+
+/** ` {k = v, …}` with the keys sorted, or '' when there are none. */
+export function formatAttrs(attrs: Record<string, Attr>, op?: string): string {
+  const parts = formatAttrEntries(attrs, op);
+  return parts.length === 0 ? '' : ` {${parts.join(', ')}}`;
 }
 
 export function printNode(n: Node): string {
