@@ -1,32 +1,45 @@
-// Router losses.
-import { f32, type Kernel } from '../tensor.ts';
+// Router losses, accumulated in float64. Leading axes are flattened into tokens: [..., experts].
+import { describe, intAttr, requireFloat, requireInt, type Kernel, type Tensor } from '../tensor.ts';
+import { logSumExp } from './reduce.ts';
+
+function tokensOf(t: Tensor, width: number, what: string): number {
+  if (t.shape.length === 0 || t.shape[t.shape.length - 1] !== width) throw new Error(`${what} ${describe(t)} must end in an axis of ${width}`);
+  return width === 0 ? 0 : t.data.length / width;
+}
 
 export const lossKernels: Record<string, Kernel> = {
-  // Switch eq. 4 as HF's load_balancing_loss_func: E · Σ_{j,e} mean_t(onehot(indices[t,j]) = e) · mean_t(probs[t,e]).
+  // Switch eq. 4 as HF's load_balancing_loss_func computes it:
+  //   E · Σ_j Σ_e f[j, e] · P[e],  f[j, e] = mean_t(indices[t, j] = e),  P[e] = mean_t(probs[t, e]).
+  // Not divided by k, so a perfectly balanced top-k router gives k.
   load_balance_loss: ([probs, indices], at) => {
-    const E = at.experts as number;
-    const [T, k] = indices!.shape as [number, number];
+    requireFloat(probs!, 'load_balance_loss probs');
+    requireInt(indices!, 'load_balance_loss indices');
+    const E = intAttr(at, 'experts');
+    const T = tokensOf(probs!, E, 'load_balance_loss probs');
+    const k = indices!.shape[indices!.shape.length - 1] ?? 0;
+    if (indices!.shape.length === 0 || indices!.data.length !== T * k) throw new Error(`load_balance_loss: indices ${describe(indices!)} do not match probs ${describe(probs!)}`);
     const meanProb = new Float64Array(E);
-    for (let t = 0; t < T; t++) for (let e = 0; e < E; e++) meanProb[e] += probs!.data[t * E + e]! / T;
+    for (let t = 0; t < T; t++) for (let e = 0; e < E; e++) meanProb[e] += probs!.data[t * E + e]!;
+    for (let e = 0; e < E; e++) meanProb[e] /= T;
     let loss = 0;
     for (let j = 0; j < k; j++) {
-      const frac = new Float64Array(E);
-      for (let t = 0; t < T; t++) frac[indices!.data[t * k + j]!] += 1 / T;
-      for (let e = 0; e < E; e++) loss += frac[e]! * meanProb[e]!;
+      const count = new Float64Array(E);
+      for (let t = 0; t < T; t++) {
+        const e = indices!.data[t * k + j]!;
+        if (!(e >= 0 && e < E)) throw new RangeError(`load_balance_loss: expert index ${e} is out of range for ${E} experts`);
+        count[e]!++;
+      }
+      for (let e = 0; e < E; e++) loss += (count[e]! / T) * meanProb[e]!;
     }
-    return [f32([], Float32Array.of(loss * E))];
+    return [{ dtype: probs!.dtype, shape: [], data: Float32Array.of(E * loss) }];
   },
-  // ST-MoE eq. 5: mean over tokens of logsumexp(logits)².
+  // ST-MoE eq. 5 (Zoph et al. 2022): mean_t (log Σ_e e^logits[t, e])², the logsumexp max-shifted.
   z_loss: ([logits]) => {
-    const [T, E] = logits!.shape as [number, number];
+    requireFloat(logits!, 'z_loss logits');
+    const E = logits!.shape[logits!.shape.length - 1] ?? 0;
+    const T = tokensOf(logits!, E, 'z_loss logits');
     let sum = 0;
-    for (let t = 0; t < T; t++) {
-      let max = -Infinity;
-      for (let e = 0; e < E; e++) max = Math.max(max, logits!.data[t * E + e]!);
-      let s = 0;
-      for (let e = 0; e < E; e++) s += Math.exp(logits!.data[t * E + e]! - max);
-      sum += (max + Math.log(s)) ** 2;
-    }
-    return [f32([], Float32Array.of(sum / T))];
+    for (let t = 0; t < T; t++) sum += logSumExp((e) => logits!.data[t * E + e]!, E) ** 2;
+    return [{ dtype: logits!.dtype, shape: [], data: Float32Array.of(sum / T) }];
   },
 };

@@ -1,63 +1,76 @@
-// Reductions and softmax along one axis, accumulated in float64.
-import { around, axisOf, f32, type Kernel } from '../tensor.ts';
+// Reductions and softmax along one axis. Sums accumulate in float64 and round once to float32, so a reduction
+// over a few thousand elements is correctly rounded to within an ulp; exponentials are max-shifted.
+import { around, axisOf, requireFloat, tensorOf, type Kernel, type Tensor } from '../tensor.ts';
+import type { Attr } from '../../../compiler/ir/types.ts';
 
-const reduce = (init: number, step: (acc: number, v: number) => number, finish: (acc: number, n: number) => number): Kernel => ([x], at) => {
-  const axis = axisOf(x!.shape.length, at.axis);
-  const [outer, n, inner] = around(x!.shape, axis);
-  const out = new Float32Array(outer * inner);
+function reducedShape(shape: readonly number[], axis: number, keepdims: boolean): number[] {
+  const out = shape.filter((_, d) => d !== axis);
+  if (keepdims) out.splice(axis, 0, 1);
+  return out;
+}
+
+/** Applies `fold` to every line along `axis`; the line is read through `at(k)`. */
+function reduceLines(x: Tensor, attrs: Record<string, Attr>, fold: (at: (k: number) => number, n: number) => number): Tensor {
+  const axis = axisOf(x.shape.length, attrs.axis);
+  const [outer, n, inner] = around(x.shape, axis);
+  const out = new Float64Array(outer * inner);
   for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      let acc = init;
-      for (let k = 0; k < n; k++) acc = step(acc, x!.data[(o * n + k) * inner + i]!);
-      out[o * inner + i] = finish(acc, n);
-    }
+    for (let i = 0; i < inner; i++) out[o * inner + i] = fold((k) => x.data[(o * n + k) * inner + i]!, n);
   }
-  const shape = x!.shape.filter((_, d) => d !== axis);
-  if (at.keepdims === true) shape.splice(axis, 0, 1);
-  return [f32(shape, out)];
-};
+  return tensorOf(x.dtype, reducedShape(x.shape, axis, attrs.keepdims === true), out);
+}
 
-function softmaxAlong(data: ArrayLike<number>, out: Float32Array, outer: number, n: number, inner: number, log: boolean): void {
+function sum(at: (k: number) => number, n: number): number {
+  let s = 0;
+  for (let k = 0; k < n; k++) s += at(k);
+  return s;
+}
+
+/** Maximum that propagates NaN, as torch.max does. */
+function max(at: (k: number) => number, n: number): number {
+  let m = -Infinity;
+  for (let k = 0; k < n; k++) {
+    const v = at(k);
+    if (v > m || Number.isNaN(v)) m = v;
+    if (Number.isNaN(m)) break;
+  }
+  return m;
+}
+
+/** log Σ e^x = m + log Σ e^(x - m) with m = max x; an infinite m is the answer itself (and avoids ∞ - ∞). */
+export function logSumExp(at: (k: number) => number, n: number): number {
+  const m = max(at, n);
+  if (!Number.isFinite(m)) return m;
+  let s = 0;
+  for (let k = 0; k < n; k++) s += Math.exp(at(k) - m);
+  return m + Math.log(s);
+}
+
+export function softmax(x: Tensor, axisAttr: Attr | undefined): Tensor {
+  requireFloat(x, 'the operand of softmax');
+  const axis = axisOf(x.shape.length, axisAttr);
+  const [outer, n, inner] = around(x.shape, axis);
+  const out = new Float32Array(x.data.length);
+  const e = new Float64Array(n);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const at = (k: number) => (o * n + k) * inner + i;
-      let max = -Infinity;
-      for (let k = 0; k < n; k++) max = Math.max(max, data[at(k)]!);
-      let sum = 0;
-      for (let k = 0; k < n; k++) sum += Math.exp(data[at(k)]! - max);
-      for (let k = 0; k < n; k++) out[at(k)] = log ? data[at(k)]! - max - Math.log(sum) : Math.exp(data[at(k)]! - max) / sum;
+      const m = max((k) => x.data[at(k)]!, n);
+      let s = 0;
+      for (let k = 0; k < n; k++) s += e[k] = Math.exp(x.data[at(k)]! - m);
+      for (let k = 0; k < n; k++) out[at(k)] = e[k]! / s;
     }
   }
+  return { dtype: x.dtype, shape: [...x.shape], data: out };
 }
 
 export const reduceKernels: Record<string, Kernel> = {
-  reduce_sum: reduce(0, (a, v) => a + v, (a) => a),
-  reduce_mean: reduce(0, (a, v) => a + v, (a, n) => a / n),
-  reduce_max: reduce(-Infinity, Math.max, (a) => a),
-  logsumexp: ([x], at, ctx) => {
-    const max = reduce(-Infinity, Math.max, (a) => a)([x!], { ...at, keepdims: true }, ctx)[0]!;
-    const axis = axisOf(x!.shape.length, at.axis);
-    const [outer, n, inner] = around(x!.shape, axis);
-    const out = new Float32Array(outer * inner);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const m = max.data[o * inner + i]!;
-        let s = 0;
-        for (let k = 0; k < n; k++) s += Math.exp(x!.data[(o * n + k) * inner + i]! - m);
-        out[o * inner + i] = m + Math.log(s);
-      }
-    }
-    const shape = x!.shape.filter((_, d) => d !== axis);
-    if (at.keepdims === true) shape.splice(axis, 0, 1);
-    return [f32(shape, out)];
+  reduce_sum: ([x], at) => [reduceLines(x!, at, sum)],
+  reduce_mean: ([x], at) => [reduceLines(x!, at, (line, n) => sum(line, n) / n)],
+  reduce_max: ([x], at) => [reduceLines(x!, at, max)],
+  logsumexp: ([x], at) => {
+    requireFloat(x!, 'the operand of logsumexp');
+    return [reduceLines(x!, at, logSumExp)];
   },
-  softmax: ([x], at) => {
-    const axis = axisOf(x!.shape.length, at.axis);
-    const [outer, n, inner] = around(x!.shape, axis);
-    const out = new Float32Array(x!.data.length);
-    softmaxAlong(x!.data, out, outer, n, inner, false);
-    return [f32([...x!.shape], out)];
-  },
+  softmax: ([x], at) => [softmax(x!, at.axis)],
 };
-
-export { softmaxAlong };

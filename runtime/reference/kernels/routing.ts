@@ -1,17 +1,40 @@
 // MoE routing: top-k (with DeepSeek-V3's group limit), hashing, Expert Choice, the dispatch counting sort with
-// Switch capacity, grouped and per-expert matmuls, and the weighted combine.
-import { evalDim } from '../../../compiler/ir/dims.ts';
-import type { Dim } from '../../../compiler/ir/types.ts';
-import { f32, i32, type Kernel } from '../tensor.ts';
+// Switch capacity, grouped and per-expert matmuls, the weighted combine, and Expert Choice's row gather/scatter.
+import {
+  allocLike, describe, dimAttr, formatShape, intAttr, numberAttr, requireFloat, requireInt, requireRank,
+  type Kernel, type Tensor,
+} from '../tensor.ts';
+
+/** Orders NaN above every number, as torch.topk does, so the comparator stays consistent. */
+const rankKey = (v: number): number => (Number.isNaN(v) ? Infinity : v);
 
 /** Indices of the k largest values, largest first; ties go to the lower index. */
 export function topkIndices(row: ArrayLike<number>, k: number): number[] {
   const idx = Array.from({ length: row.length }, (_, i) => i);
-  idx.sort((a, b) => row[b]! - row[a]! || a - b);
+  idx.sort((a, b) => {
+    const va = rankKey(row[a]!);
+    const vb = rankKey(row[b]!);
+    return va > vb ? -1 : va < vb ? 1 : a - b;
+  });
   return idx.slice(0, k);
 }
 
-/** mulberry32: a small seeded PRNG, so hash routing is reproducible everywhere. */
+/**
+ * DeepSeek-V3's group limit (HF DeepseekV3MoE.route_tokens_to_experts): experts form `groups` contiguous groups,
+ * a group scores the sum of its two best scores, and the experts outside the `keep` best groups are masked to -∞
+ * (transformers 5.17: masked_fill(~mask, float("-inf"))), so a masked expert never wins.
+ */
+export function groupLimitedScores(row: ArrayLike<number>, groups: number, keep: number): number[] {
+  const size = row.length / groups;
+  const groupScores = Array.from({ length: groups }, (_, g) => {
+    const members = Array.from({ length: size }, (_v, i) => row[g * size + i]!);
+    return topkIndices(members, Math.min(2, size)).reduce((s, i) => s + members[i]!, 0);
+  });
+  const chosen = new Set(topkIndices(groupScores, keep));
+  return Array.from(row, (v, i) => (chosen.has(Math.floor(i / size)) ? v : -Infinity));
+}
+
+/** mulberry32 (Tommy Ettinger): a small seeded PRNG, so hash routing is reproducible on every target. */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -23,7 +46,11 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** Hash Layers' balanced assignment: a seeded permutation of the vocabulary dealt round-robin to experts. */
+/**
+ * Hash Layers' balanced random assignment (Roller et al. 2021): a Fisher–Yates shuffle of the ids 0 … vocab-1
+ * driven by mulberry32(seed) (for i = vocab-1 down to 1, swap i with ⌊rand()·(i+1)⌋), dealt round-robin, so the
+ * id at shuffled position p goes to expert p mod experts and every expert gets ⌊vocab/experts⌋ or ⌈vocab/experts⌉ ids.
+ */
 export function balancedHash(vocab: number, experts: number, seed: number): Int32Array {
   const perm = Array.from({ length: vocab }, (_, i) => i);
   const rand = mulberry32(seed);
@@ -36,53 +63,83 @@ export function balancedHash(vocab: number, experts: number, seed: number): Int3
   return table;
 }
 
+/** The expert of every token id for a hash_route node, so a backend can precompute the same table. */
+export function hashRouteTable(method: string, vocab: number, experts: number, seed: number): Int32Array {
+  if (method === 'modulo') return Int32Array.from({ length: vocab }, (_, id) => id % experts);
+  if (method === 'random') return balancedHash(vocab, experts, seed);
+  throw new Error(`hash_route method must be "modulo" or "random", got ${JSON.stringify(method)}`);
+}
+
+function checkIndex(i: number, n: number, what: string): void {
+  if (!(i >= 0 && i < n)) throw new RangeError(`${what} ${i} is out of range for ${n}`);
+}
+
+/** Leading axes of two tensors that must agree (all but the last). */
+function sameLeading(a: Tensor, b: Tensor, what: string): void {
+  const la = a.shape.slice(0, -1);
+  const lb = b.shape.slice(0, -1);
+  if (a.shape.length === 0 || la.length !== lb.length || la.some((d, i) => d !== lb[i])) throw new Error(`${what}: ${describe(a)} and ${describe(b)} differ in their leading axes`);
+}
+
 export const routingKernels: Record<string, Kernel> = {
   topk: ([x], at) => {
-    const k = at.k as number;
+    if (x!.shape.length === 0) throw new Error('topk needs at least one axis');
+    const k = intAttr(at, 'k');
     const n = x!.shape[x!.shape.length - 1]!;
-    const rows = x!.data.length / n;
-    const groups = (at.groups as number | undefined) ?? 1;
-    const keep = (at.topk_groups as number | undefined) ?? groups;
-    const values = new Float32Array(rows * k);
+    if (k < 0 || k > n) throw new Error(`topk: k = ${k} is out of range for a last axis of ${n}`);
+    const groups = intAttr(at, 'groups', 1);
+    const keep = intAttr(at, 'topk_groups', groups);
+    if (groups > 1 && (n % groups !== 0 || keep < 1 || keep > groups)) {
+      throw new Error(`topk: ${n} experts do not split into ${groups} groups with ${keep} kept`);
+    }
+    const rows = n === 0 ? 0 : x!.data.length / n;
+    const values = allocLike(x!, rows * k);
     const indices = new Int32Array(rows * k);
     for (let r = 0; r < rows; r++) {
-      let row: ArrayLike<number> = x!.data.subarray(r * n, (r + 1) * n);
-      if (groups > 1) {
-        // DeepSeek-V3: a group scores the sum of its two best experts; experts outside the best topk_groups
-        // groups are masked to 0 (as HF's masked_fill(…, 0.0)) before the top-k.
-        const size = n / groups;
-        const scores = Array.from({ length: groups }, (_, g) => {
-          const best = topkIndices(Array.from(row).slice(g * size, (g + 1) * size), Math.min(2, size));
-          return best.reduce((s, i) => s + row[g * size + i]!, 0);
-        });
-        const chosen = new Set(topkIndices(scores, keep));
-        row = Array.from(row, (v, i) => (chosen.has(Math.floor(i / size)) ? v : 0));
-      }
+      const raw = x!.data.subarray(r * n, (r + 1) * n);
+      const row = groups > 1 ? groupLimitedScores(raw, groups, keep) : raw;
       topkIndices(row, k).forEach((i, j) => {
         values[r * k + j] = row[i]!;
         indices[r * k + j] = i;
       });
     }
     const shape = [...x!.shape.slice(0, -1), k];
-    return [f32(shape, values), i32(shape, indices)];
+    return [{ dtype: x!.dtype, shape, data: values }, { dtype: 'i32', shape, data: indices }];
   },
+  // y[..., j] = x[..., indices[..., j]]
   gather_last: ([x, idx]) => {
+    requireInt(idx!, 'gather_last indices');
+    sameLeading(x!, idx!, 'gather_last');
     const n = x!.shape[x!.shape.length - 1]!;
     const k = idx!.shape[idx!.shape.length - 1]!;
-    const out = new Float32Array(idx!.data.length);
-    for (let r = 0; r < idx!.data.length / k; r++) for (let j = 0; j < k; j++) out[r * k + j] = x!.data[r * n + idx!.data[r * k + j]!]!;
-    return [f32([...idx!.shape], out)];
+    const out = allocLike(x!, idx!.data.length);
+    for (let r = 0; k > 0 && r < idx!.data.length / k; r++) {
+      for (let j = 0; j < k; j++) {
+        const i = idx!.data[r * k + j]!;
+        checkIndex(i, n, 'gather_last index');
+        out[r * k + j] = x!.data[r * n + i]!;
+      }
+    }
+    return [{ dtype: x!.dtype, shape: [...idx!.shape], data: out }];
   },
   hash_route: ([ids], at) => {
-    const experts = at.experts as number;
-    const table = at.method === 'modulo' ? undefined : balancedHash(at.vocab as number, experts, at.seed as number);
-    const out = Int32Array.from(ids!.data, (id) => (table ? table[id]! : id % experts));
-    return [i32([ids!.data.length, 1], out)];
+    requireInt(ids!, 'hash_route ids');
+    const experts = intAttr(at, 'experts');
+    const vocab = intAttr(at, 'vocab');
+    if (experts < 1) throw new Error(`hash_route needs at least one expert, got ${experts}`);
+    const table = hashRouteTable(typeof at.method === 'string' ? at.method : String(at.method), vocab, experts, intAttr(at, 'seed', 0));
+    const out = Int32Array.from(ids!.data, (id) => {
+      checkIndex(id, vocab, 'hash_route token id');
+      return table[id]!;
+    });
+    return [{ dtype: 'i32', shape: [ids!.data.length, 1], data: out }];
   },
   expert_choice: ([probs], at) => {
     // Zhou et al. 2022: each expert takes its c best tokens, c = ceil(tokens · capacity_factor / experts).
+    requireFloat(probs!, 'expert_choice probs');
+    requireRank(probs!, 2, 'expert_choice probs [tokens, experts]');
     const [T, E] = probs!.shape as [number, number];
-    const c = Math.min(T, Math.ceil((T * (at.capacity_factor as number)) / E));
+    const c = Math.min(T, Math.ceil((T * numberAttr(at, 'capacity_factor')) / E));
     const weights = new Float32Array(T * E);
     const indices = new Int32Array(T * E).fill(-1);
     for (let e = 0; e < E; e++) {
@@ -92,21 +149,25 @@ export const routingKernels: Record<string, Kernel> = {
         indices[t * E + e] = e;
       }
     }
-    return [f32([T, E], weights), i32([T, E], indices)];
+    return [{ dtype: probs!.dtype, shape: [T, E], data: weights }, { dtype: 'i32', shape: [T, E], data: indices }];
   },
   dispatch: ([x, idx], at, ctx) => {
-    const E = at.experts as number;
+    requireRank(x!, 2, 'dispatch x [tokens, d]');
+    requireRank(idx!, 2, 'dispatch indices [tokens, k]');
+    requireInt(idx!, 'dispatch indices');
+    const E = intAttr(at, 'experts');
     const [T, k] = idx!.shape as [number, number];
     const d = x!.shape[1]!;
-    const rowsOut = ctx.outShapes[0]![0]!;
-    const groupSize = at.group_size !== undefined ? evalDim(at.group_size as Dim, ctx.sizes) : T;
-    const capacityOf = (groupTokens: number): number => {
-      if (typeof at.capacity === 'number') return at.capacity;
-      if (typeof at.capacity_factor === 'number') return Math.ceil((groupTokens * k * at.capacity_factor) / E);
-      return Infinity;
-    };
-    // Switch §2.2: within each group, an expert keeps its first `capacity` copies in token order.
-    const slots = new Int32Array(T * k).fill(-1);
+    if (x!.shape[0] !== T) throw new Error(`dispatch: x ${describe(x!)} has ${x!.shape[0]} tokens but indices ${describe(idx!)} has ${T}`);
+    const rowsOut = T * intAttr(at, 'rows_per_token', k);
+    const groupSize = at.group_size !== undefined ? dimAttr(at, 'group_size', ctx.sizes) : T;
+    if (groupSize < 1 && T > 0) throw new Error(`dispatch: group_size must be positive, got ${groupSize}`);
+    const capacity = at.capacity !== undefined ? intAttr(at, 'capacity') : undefined;
+    if (capacity !== undefined && capacity < 1) throw new Error(`dispatch: capacity must be a positive number of rows per expert, got ${capacity}`);
+    const factor = at.capacity_factor !== undefined ? numberAttr(at, 'capacity_factor') : undefined;
+    const capacityOf = (groupTokens: number): number => capacity ?? (factor !== undefined ? Math.ceil((groupTokens * k * factor) / E) : Infinity);
+    // Switch Transformer §2.2: within each group of tokens, an expert keeps its first `capacity` copies in token
+    // order (token t ascending, then choice j ascending) and drops the rest; the last group may be shorter.
     const keep = new Uint8Array(T * k);
     for (let g0 = 0; g0 < T; g0 += groupSize) {
       const g1 = Math.min(T, g0 + groupSize);
@@ -115,8 +176,8 @@ export const routingKernels: Record<string, Kernel> = {
       for (let t = g0; t < g1; t++) {
         for (let j = 0; j < k; j++) {
           const e = idx!.data[t * k + j]!;
-          if (e < 0) continue;
-          if (e >= E) throw new RangeError(`expert index ${e} out of range for ${E} experts`);
+          if (e === -1) continue; // an empty choice (Expert Choice: expert e did not pick this token)
+          checkIndex(e, E, 'dispatch expert index');
           if (used[e]! < cap) {
             used[e]!++;
             keep[t * k + j] = 1;
@@ -124,57 +185,85 @@ export const routingKernels: Record<string, Kernel> = {
         }
       }
     }
+    // A stable counting sort of the kept copies by expert: offsets are the prefix sums of the counts.
     const counts = new Int32Array(E);
     for (let i = 0; i < T * k; i++) if (keep[i]) counts[idx!.data[i]!]!++;
     const offsets = new Int32Array(E + 1);
     for (let e = 0; e < E; e++) offsets[e + 1] = offsets[e]! + counts[e]!;
-    if (offsets[E]! > rowsOut) throw new RangeError(`dispatch produced ${offsets[E]} rows but has room for ${rowsOut}`);
+    if (offsets[E]! > rowsOut) throw new RangeError(`dispatch kept ${offsets[E]} rows but has room for ${rowsOut} (rows_per_token too small)`);
     const next = offsets.slice(0, E);
-    const rows = new Float32Array(rowsOut * d);
+    const slots = new Int32Array(T * k).fill(-1);
+    const rows = allocLike(x!, rowsOut * d);
     for (let t = 0; t < T; t++) {
       for (let j = 0; j < k; j++) {
         if (!keep[t * k + j]) continue;
-        const e = idx!.data[t * k + j]!;
-        const row = next[e]!++;
+        const row = next[idx!.data[t * k + j]!]!++;
         slots[t * k + j] = row;
         rows.set(x!.data.subarray(t * d, (t + 1) * d), row * d);
       }
     }
-    return [f32([rowsOut, d], rows), i32([E + 1], offsets), i32([T, k], slots)];
+    return [{ dtype: x!.dtype, shape: [rowsOut, d], data: rows }, { dtype: 'i32', shape: [E + 1], data: offsets }, { dtype: 'i32', shape: [T, k], data: slots }];
   },
+  // y[r] = rows[r] · w[e]ᵀ (+ b[e]) for offsets[e] ≤ r < offsets[e+1]; rows outside every expert's range stay zero.
   grouped_linear: ([rows, w, offsets, b]) => {
+    requireFloat(rows!, 'grouped_linear rows');
+    requireRank(rows!, 2, 'grouped_linear rows [n, in]');
+    requireRank(w!, 3, 'grouped_linear weights [experts, out, in]');
+    requireInt(offsets!, 'grouped_linear offsets');
     const [E, out, inp] = w!.shape as [number, number, number];
     const n = rows!.shape[0]!;
+    if (rows!.shape[1] !== inp) throw new Error(`grouped_linear: weights ${describe(w!)} do not take rows ${describe(rows!)}`);
+    if (offsets!.data.length !== E + 1) throw new Error(`grouped_linear: offsets ${describe(offsets!)} do not match ${E} experts (want [${E + 1}])`);
+    for (let e = 0; e < E; e++) {
+      if (!(offsets!.data[e]! >= 0 && offsets!.data[e]! <= offsets!.data[e + 1]! && offsets!.data[e + 1]! <= n)) {
+        throw new RangeError(`grouped_linear: offsets [${Array.from(offsets!.data).join(', ')}] are not non-decreasing within 0 … ${n}`);
+      }
+    }
+    if (b && !(b.shape.length === 2 && b.shape[0] === E && b.shape[1] === out)) throw new Error(`grouped_linear: bias ${describe(b)} does not match ${formatShape([E, out])}`);
     const y = new Float32Array(n * out);
     for (let e = 0; e < E; e++) {
       for (let r = offsets!.data[e]!; r < offsets!.data[e + 1]!; r++) {
         for (let o = 0; o < out; o++) {
-          let acc = b ? b.data[e * out + o]! : 0;
+          let acc = 0;
           const wo = (e * out + o) * inp;
           for (let q = 0; q < inp; q++) acc += rows!.data[r * inp + q]! * w!.data[wo + q]!;
-          y[r * out + o] = acc;
+          y[r * out + o] = acc + (b ? b.data[e * out + o]! : 0);
         }
       }
     }
-    return [f32([n, out], y)];
+    return [{ dtype: rows!.dtype, shape: [n, out], data: y }];
   },
+  // y[t] = Σ_j weights[t, j] · rows[slots[t, j]], skipping slots of -1, accumulated in float64.
   combine: ([rows, slots, weights]) => {
-    const d = rows!.shape[1]!;
+    requireRank(rows!, 2, 'combine rows [n, d]');
+    requireRank(slots!, 2, 'combine slots [tokens, k]');
+    requireInt(slots!, 'combine slots');
+    const [n, d] = rows!.shape as [number, number];
     const [T, k] = slots!.shape as [number, number];
+    if (weights!.data.length !== T * k) throw new Error(`combine: weights ${describe(weights!)} do not match slots ${describe(slots!)}`);
     const y = new Float32Array(T * d);
+    const acc = new Float64Array(d);
     for (let t = 0; t < T; t++) {
+      acc.fill(0);
       for (let j = 0; j < k; j++) {
         const r = slots!.data[t * k + j]!;
-        if (r < 0) continue;
+        if (r === -1) continue;
+        checkIndex(r, n, 'combine slot');
         const wt = weights!.data[t * k + j]!;
-        for (let c = 0; c < d; c++) y[t * d + c] += wt * rows!.data[r * d + c]!;
+        for (let c = 0; c < d; c++) acc[c] += wt * rows!.data[r * d + c]!;
       }
+      y.set(acc, t * d);
     }
-    return [f32([T, d], y)];
+    return [{ dtype: rows!.dtype, shape: [T, d], data: y }];
   },
+  // y[e] = x[e] · w[e]ᵀ with x [experts, n, in], w [experts, out, in].
   expert_linear: ([x, w]) => {
+    requireFloat(x!, 'expert_linear x');
+    requireRank(x!, 3, 'expert_linear x [experts, n, in]');
+    requireRank(w!, 3, 'expert_linear weights [experts, out, in]');
     const [E, n, inp] = x!.shape as [number, number, number];
     const out = w!.shape[1]!;
+    if (w!.shape[0] !== E || w!.shape[2] !== inp) throw new Error(`expert_linear: weights ${describe(w!)} do not match ${describe(x!)}`);
     const y = new Float32Array(E * n * out);
     for (let e = 0; e < E; e++) {
       for (let r = 0; r < n; r++) {
@@ -185,21 +274,33 @@ export const routingKernels: Record<string, Kernel> = {
         }
       }
     }
-    return [f32([E, n, out], y)];
+    return [{ dtype: x!.dtype, shape: [E, n, out], data: y }];
   },
+  // y[i, j, :] = x[indices[i, j], :]
   gather_rows: ([x, idx]) => {
-    const d = x!.shape[x!.shape.length - 1]!;
-    const out = new Float32Array(idx!.data.length * d);
-    idx!.data.forEach((r, i) => out.set(x!.data.subarray(r * d, (r + 1) * d), i * d));
-    return [f32([...idx!.shape, d], out)];
-  },
-  scatter_add_rows: ([x, idx], at, ctx) => {
-    const d = x!.shape[x!.shape.length - 1]!;
-    const rows = evalDim(at.rows as Dim, ctx.sizes);
-    const out = new Float32Array(rows * d);
+    requireRank(x!, 2, 'gather_rows x [rows, d]');
+    requireInt(idx!, 'gather_rows indices');
+    const [n, d] = x!.shape as [number, number];
+    const out = allocLike(x!, idx!.data.length * d);
     idx!.data.forEach((r, i) => {
-      for (let c = 0; c < d; c++) out[r * d + c] += x!.data[i * d + c]!;
+      checkIndex(r, n, 'gather_rows index');
+      out.set(x!.data.subarray(r * d, (r + 1) * d), i * d);
     });
-    return [f32([rows, d], out)];
+    return [{ dtype: x!.dtype, shape: [...idx!.shape, d], data: out }];
+  },
+  // y[indices[i, j], :] += x[i, j, :] into `rows` zero rows, accumulated in float64.
+  scatter_add_rows: ([x, idx], at, ctx) => {
+    requireFloat(x!, 'scatter_add_rows x');
+    requireInt(idx!, 'scatter_add_rows indices');
+    const lead = x!.shape.slice(0, -1);
+    if (lead.length !== idx!.shape.length || lead.some((v, i) => v !== idx!.shape[i])) throw new Error(`scatter_add_rows: x ${describe(x!)} does not match indices ${describe(idx!)}`);
+    const d = x!.shape[x!.shape.length - 1]!;
+    const rows = dimAttr(at, 'rows', ctx.sizes);
+    const acc = new Float64Array(rows * d);
+    idx!.data.forEach((r, i) => {
+      checkIndex(r, rows, 'scatter_add_rows index');
+      for (let c = 0; c < d; c++) acc[r * d + c] += x!.data[i * d + c]!;
+    });
+    return [{ dtype: x!.dtype, shape: [rows, d], data: Float32Array.from(acc) }];
   },
 };
