@@ -1,7 +1,7 @@
 // Seeded random weights for specs without a checkpoint: normal(0, std) from a reproducible generator, norm
 // weights at one, so a tiny configuration of any spec can run anywhere with the same numbers.
 import type { Param } from '../../compiler/ir/types.ts';
-import { mulberry32 } from '../reference/kernels/routing.ts';
+import { mulberry32 } from '../../compiler/ir/hash.ts';
 import type { BoundParam } from './bind.ts';
 
 export function randomWeights(params: readonly Param[], seed = 0, std = 0.02): Map<string, BoundParam> {

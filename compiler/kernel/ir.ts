@@ -1,0 +1,69 @@
+// The kernel IR: below the graph IR, each kernel is a loop nest over flat buffers with explicit index arithmetic.
+// It is the one description every target renders (wasm, WGSL, CUDA): targets differ in types, intrinsics and launch
+// conventions, not in what a kernel computes. Plain data, printable like the graph IR.
+import type { Dim, DType } from '../ir/types.ts';
+
+/** Scalar expressions. Index arithmetic is i32; values are f32 unless stated. */
+export type Expr =
+  | { k: 'const'; value: number; type: ScalarType }
+  | { k: 'var'; name: string; type: ScalarType }
+  /** A symbolic size known at run time (batch, seq, …) or a buffer-derived count. */
+  | { k: 'size'; name: string }
+  | { k: 'load'; buffer: string; index: Expr; type: ScalarType }
+  | { k: 'bin'; op: BinOp; a: Expr; b: Expr; type: ScalarType }
+  | { k: 'un'; op: UnOp; a: Expr; type: ScalarType }
+  | { k: 'select'; cond: Expr; a: Expr; b: Expr; type: ScalarType }
+  | { k: 'cast'; a: Expr; type: ScalarType };
+
+export type ScalarType = 'f32' | 'i32' | 'bool';
+export type BinOp = '+' | '-' | '*' | '/' | '%' | 'min' | 'max' | '<' | '<=' | '==' | '!=' | '&&' | '||';
+export type UnOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh' | 'erf' | 'sin' | 'cos' | 'floor' | 'abs';
+
+export type Stmt =
+  /** for var in 0 … extent-1. `parallel` loops have independent iterations (threads, workgroups, grid). */
+  | { k: 'for'; var: string; extent: Expr; parallel: boolean; body: Stmt[] }
+  /** A scalar local: declared with an initial value, updated by `set`. */
+  | { k: 'let'; name: string; value: Expr; type: ScalarType }
+  | { k: 'set'; name: string; value: Expr }
+  | { k: 'store'; buffer: string; index: Expr; value: Expr }
+  | { k: 'if'; cond: Expr; then: Stmt[] };
+
+export interface KernelBuffer {
+  name: string;
+  dtype: DType;
+  /** Elements, possibly symbolic. */
+  size: Dim;
+  access: 'read' | 'write' | 'readwrite';
+}
+
+export interface Kernel {
+  name: string;
+  /** The graph op(s) it computes, for reports and fusion. */
+  ops: string[];
+  loc?: string;
+  buffers: KernelBuffer[];
+  body: Stmt[];
+}
+
+/** A buffer of the compiled program: a graph value, a parameter, an input or a scratch array. */
+export interface ProgramBuffer {
+  name: string;
+  dtype: DType;
+  size: Dim;
+  kind: 'param' | 'input' | 'output' | 'temp' | 'const';
+  /** The values of a compile-time table (kind 'const'): RoPE frequencies, hash maps. */
+  data?: number[];
+  /** The graph value or parameter it holds. */
+  source: string;
+  /** Another buffer whose storage this one shares (a reshape is a view, not a kernel). */
+  aliasOf?: string;
+}
+
+export interface KernelProgram {
+  name: string;
+  buffers: ProgramBuffer[];
+  kernels: Kernel[];
+  /** Graph output name → buffer. */
+  outputs: { name: string; buffer: string; shape: Dim[] }[];
+  inputs: { name: string; buffer: string; shape: Dim[] }[];
+}

@@ -1,0 +1,27 @@
+// What an op lowering sees: its operands and results as named buffers with symbolic shapes, and its attributes.
+import type { Attr, Dim, DType } from '../../ir/types.ts';
+import { load, loadI } from '../expr.ts';
+import type { Expr, Stmt } from '../ir.ts';
+
+export interface Operand {
+  buffer: string;
+  dtype: DType;
+  shape: Dim[];
+}
+
+export interface OpContext {
+  ins: Operand[];
+  outs: Operand[];
+  attrs: Record<string, Attr>;
+  /** A fresh scratch buffer for this kernel (counting sorts, masks). */
+  scratch(dtype: DType, size: Dim): string;
+  /** A compile-time table the kernel reads. */
+  constant(dtype: DType, data: number[]): string;
+}
+
+export type OpLowering = (ctx: OpContext) => Stmt[];
+
+export const isFloat = (d: DType) => d === 'f32' || d === 'f16' || d === 'bf16';
+
+/** A load typed by the operand's dtype. */
+export const read = (op: Operand, index: Expr): Expr => (isFloat(op.dtype) ? load(op.buffer, index) : loadI(op.buffer, index));

@@ -1,0 +1,70 @@
+// Matrix products as loop nests: a parallel grid over the result, a serial reduction over the inner dimension.
+// (Targets tile and vectorise these loops; the loop nest states what is computed.)
+import { add, dim, f, fvar, i, ivar, letF, load, loadI, loop, mul, par, set, store } from '../expr.ts';
+import type { Expr, Stmt } from '../ir.ts';
+import type { OpLowering } from './context.ts';
+import type { Dim } from '../../ir/types.ts';
+
+const product = (ds: Dim[]): Expr => ds.reduce<Expr>((e, d) => mul(e, dim(d)), i(1));
+
+/** y[r, o] = Σ_k x[r, k] · w[o, k] (+ b[o]) for rows r given by `rows`. */
+function dot(x: string, w: string, out: string, r: Expr, o: Expr, K: Expr, N: Expr, wOffset: Expr, bias?: Expr): Stmt[] {
+  return [
+    letF('acc', bias ?? f(0)),
+    loop('k', K, [set('acc', add(fvar('acc'), mul(load(x, add(mul(r, K), ivar('k'))), load(w, add(wOffset, add(mul(o, K), ivar('k')))))))]),
+    store(out, add(mul(r, N), o), fvar('acc')),
+  ];
+}
+
+export const matmulOps: Record<string, OpLowering> = {
+  linear: ({ ins, outs }) => {
+    const [x, w, b] = ins;
+    const [N, K] = w!.shape.map(dim) as [Expr, Expr];
+    const rows = product(x!.shape.slice(0, -1));
+    return [par('r', rows, [par('n', N, dot(x!.buffer, w!.buffer, outs[0]!.buffer, ivar('r'), ivar('n'), K, N, i(0), b ? load(b.buffer, ivar('n')) : undefined))])];
+  },
+  embedding: ({ ins, outs }) => {
+    const [ids, table] = ins;
+    const D = dim(table!.shape[1]!);
+    return [par('t', product(ids!.shape), [par('d', D, [store(outs[0]!.buffer, add(mul(ivar('t'), D), ivar('d')), load(table!.buffer, add(mul(loadI(ids!.buffer, ivar('t')), D), ivar('d'))))])])];
+  },
+  matmul: ({ ins, outs, attrs }) => {
+    const [a, b] = ins;
+    const y = outs[0]!;
+    const tb = attrs.transpose_b === true;
+    const [M, K] = a!.shape.slice(-2).map(dim) as [Expr, Expr];
+    const N = dim(y.shape[y.shape.length - 1]!);
+    const batch = product(y.shape.slice(0, -2));
+    const aBatched = a!.shape.length > 2 && product(a!.shape.slice(0, -2));
+    const bBatched = b!.shape.length > 2 && product(b!.shape.slice(0, -2));
+    const p = ivar('p');
+    const aAt = (m: Expr, k: Expr) => add(mul(aBatched ? p : i(0), mul(M, K)), add(mul(m, K), k));
+    const bAt = (k: Expr, n: Expr) => add(mul(bBatched ? p : i(0), mul(K, N)), tb ? add(mul(n, K), k) : add(mul(k, N), n));
+    return [par('p', batch, [par('m', M, [par('n', N, [
+      letF('acc', f(0)),
+      loop('k', K, [set('acc', add(fvar('acc'), mul(load(a!.buffer, aAt(ivar('m'), ivar('k'))), load(b!.buffer, bAt(ivar('k'), ivar('n'))))))]),
+      store(y.buffer, add(mul(add(mul(p, M), ivar('m')), N), ivar('n')), fvar('acc')),
+    ])])])];
+  },
+  // One grouped matmul over all experts: expert e owns rows offsets[e] … offsets[e+1]-1 and multiplies them by w[e]ᵀ.
+  grouped_linear: ({ ins, outs }) => {
+    const [rows, w, offsets, b] = ins;
+    const [E, N, K] = w!.shape.map(dim) as [Expr, Expr, Expr];
+    const e = ivar('e');
+    const bias = b ? load(b.buffer, add(mul(e, N), ivar('n'))) : undefined;
+    return [par('e', E, [loop('r', { k: 'bin', op: '-', a: loadI(offsets!.buffer, add(e, i(1))), b: loadI(offsets!.buffer, e), type: 'i32' }, [
+      par('n', N, dot(rows!.buffer, w!.buffer, outs[0]!.buffer, add(loadI(offsets!.buffer, e), ivar('r')), ivar('n'), K, N, mul(e, mul(N, K)), bias)),
+    ], true)])];
+  },
+  expert_linear: ({ ins, outs }) => {
+    const [x, w] = ins;
+    const [E, R, K] = x!.shape.map(dim) as [Expr, Expr, Expr];
+    const N = dim(w!.shape[1]!);
+    const e = ivar('e');
+    return [par('e', E, [par('r', R, [par('n', N, [
+      letF('acc', f(0)),
+      loop('k', K, [set('acc', add(fvar('acc'), mul(load(x!.buffer, add(mul(add(mul(e, R), ivar('r')), K), ivar('k'))), load(w!.buffer, add(mul(add(mul(e, N), ivar('n')), K), ivar('k'))))))]),
+      store(outs[0]!.buffer, add(mul(add(mul(e, R), ivar('r')), N), ivar('n')), fvar('acc')),
+    ])])])];
+  },
+};
