@@ -36,6 +36,8 @@ function program(): Command {
     .option('--after <pass>', "stop after this pass ('lower' for the unoptimised graph)")
     .option('--disable <pass>', 'skip a pass (repeatable)', collect)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'dot']).default('text'))
+    .addOption(new Option('--stage <stage>', "'graph' IR, or the 'kernel' IR (loop nests and the memory plan)").choices(['graph', 'kernel']).default('graph'))
+    .option('--seq <n>', 'sequence length for the memory report of --stage kernel', '2048')
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(irCommand);
   withSpecOptions(cmd.command('run').description('run a model on inputs and write its outputs').argument('<file>', '.moe file'))
@@ -54,6 +56,11 @@ function program(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `moec ir … | head` closes the pipe early; that is the reader's choice, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   try {
     await program().parseAsync(argv, { from: 'user' });
     return 0;

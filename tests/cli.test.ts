@@ -59,6 +59,14 @@ describe('moec', () => {
     expect(bad.stderr).toBe("error: --set expects NAME=VALUE, got 'experts'\n");
   });
 
+  it('ir --stage kernel dumps loop nests with the memory plan', () => {
+    const r = moec('ir', 'examples/olmoe-1b-7b.moe', '--stage', 'kernel', '--seq', '512');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\/\/ \d+ kernels; \d+ temporaries in \d+ planned buffers\n\/\/ activations at batch 1, seq 512: /);
+    expect(r.stdout).toContain('kernel k0_embedding  // embed');
+    expect(r.stdout).toContain('parallel for');
+  });
+
   it('a missing file is one message', () => {
     const r = moec('check', 'nope.moe');
     expect(r.status).toBe(1);

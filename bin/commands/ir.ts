@@ -1,6 +1,9 @@
 // moec ir FILE: the graph IR after any pass, as text, JSON or Graphviz DOT.
 import { graphToDot, graphToJson, lower, passNames, printGraph } from '../../compiler/api.ts';
 import { graphPasses } from '../../compiler/passes/pipeline.ts';
+import { memoryReport, planMemory } from '../../compiler/kernel/memory-plan.ts';
+import { printProgram } from '../../compiler/kernel/print.ts';
+import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { emit, parseSets, UsageError } from '../output.ts';
 
 interface IrOptions {
@@ -11,6 +14,8 @@ interface IrOptions {
   disable?: string[];
   format: 'text' | 'json' | 'dot';
   out?: string;
+  stage: 'graph' | 'kernel';
+  seq: string;
 }
 
 export function irCommand(file: string | undefined, opts: IrOptions): void {
@@ -21,7 +26,20 @@ export function irCommand(file: string | undefined, opts: IrOptions): void {
     return;
   }
   if (!file) throw new UsageError('moec ir needs a .moe file (or --list-passes)');
-  const g = lower(file, { set: parseSets(opts.set), model: opts.model, after: opts.after, disable: opts.disable });
+  const g = lower(file, { set: parseSets(opts.set), model: opts.model, after: opts.stage === 'kernel' ? undefined : opts.after, disable: opts.disable });
+  if (opts.stage === 'kernel') {
+    if (opts.format !== 'text') throw new UsageError('--stage kernel prints text only');
+    const program = scheduleGraph(g);
+    const seq = Number(opts.seq);
+    const r = memoryReport(program, planMemory(program), { batch: 1, seq, dec_seq: seq });
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    const header = [
+      `// ${program.kernels.length} kernels; ${r.buffers} temporaries in ${r.slots} planned buffers`,
+      `// activations at batch 1, seq ${seq}: ${mib(r.plannedBytes)} planned (${mib(r.unplannedBytes)} without reuse); parameters ${mib(r.paramBytes)}`,
+    ];
+    emit(`${header.join('\n')}\n${printProgram(program)}`, opts.out);
+    return;
+  }
   const text = opts.format === 'json' ? graphToJson(g) : opts.format === 'dot' ? graphToDot(g) : printGraph(g);
   emit(text, opts.out);
 }

@@ -78,3 +78,11 @@ export function evalDim(d: Dim, sizes: Readonly<Record<string, number>>): number
 export function numel(shape: readonly Dim[]): Dim {
   return mulDims(1, ...shape);
 }
+
+/** a + b when both are multiples of the same symbols (2*batch*seq + batch*seq = 3*batch*seq), else undefined. */
+export function addDims(a: Dim, b: Dim): Dim | undefined {
+  const pa = toProduct(a);
+  const pb = toProduct(b);
+  if (pa.symbols.join('*') !== pb.symbols.join('*')) return undefined;
+  return fromProduct({ coef: pa.coef + pb.coef, symbols: pa.symbols });
+}

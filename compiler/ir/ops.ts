@@ -1,6 +1,6 @@
 // The op set of the graph IR: for each op, its operands, attributes, result types and FLOPs.
 // This table is the IR's documentation (docs/ir.md is written from it), the verifier's rule book and the source of `moec stats`.
-import { dimsEqual, divDim, mulDims, normDim } from './dims.ts';
+import { addDims, dimsEqual, divDim, mulDims, normDim } from './dims.ts';
 import type { Attr, Dim, DType, TensorType } from './types.ts';
 
 export type AttrKind = 'int' | 'float' | 'bool' | 'string' | 'dim' | 'dims' | 'dtype';
@@ -182,7 +182,10 @@ export const ops: Record<string, OpSpec> = {
         }
       }
       const shape = [...xs[0]!.shape];
-      shape[axis] = mulDims(1, xs.map((x) => x.shape[axis]!).reduce((p, q) => addDims(p, q)));
+      let total: Dim | undefined = xs[0]!.shape[axis]!;
+      for (const x of xs.slice(1)) total = total === undefined ? undefined : addDims(total, x.shape[axis]!);
+      if (total === undefined) return `cannot concatenate dimensions ${xs.map((x) => x.shape[axis]).join(' + ')}: they are not multiples of the same sizes`;
+      shape[axis] = total;
       return [t(xs[0]!.dtype, shape)];
     },
   },
@@ -241,7 +244,8 @@ export const ops: Record<string, OpSpec> = {
       const sk = k!.shape[1]!;
       // A causal kernel computes only the lower triangle: sq·(sq+1)/2 query-key pairs.
       const pairs = at.causal === true && typeof sq === 'number' ? (sq * (sq + 1)) / 2 : mulDims(sq!, sk);
-      return mulDims(2, b!, h!, pairs, addDims(d!, last(v!.shape)));
+      // Head widths are numbers (they come from the spec), so q·k and p·v widths add up.
+      return mulDims(2, b!, h!, pairs, addDims(d!, last(v!.shape)) ?? Number(d) + Number(last(v!.shape)));
     },
   },
   // ---- routing ---------------------------------------------------------------------------------
@@ -319,9 +323,3 @@ export const ops: Record<string, OpSpec> = {
     infer: ([x]) => [t(x!.dtype, [])],
   },
 };
-
-export function addDims(a: Dim, b: Dim): Dim {
-  if (typeof a === 'number' && typeof b === 'number') return a + b;
-  if (dimsEqual(a, b)) return mulDims(2, a);
-  return `${normDim(a)}+${normDim(b)}`;
-}
