@@ -44,7 +44,7 @@ function program(): Command {
     .requiredOption('--weights <path>', 'safetensors file or checkpoint folder (sharded checkpoints included)')
     .requiredOption('--input <file>', 'inputs.json with input_ids (and decoder_input_ids)')
     .requiredOption('--out <file>', 'output .safetensors file')
-    .addOption(new Option('--target <target>', 'where to run').choices(['ref']).default('ref'))
+    .addOption(new Option('--target <target>', "where to run: 'ref' (the float32 reference interpreter) or 'wasm' (compiled WebAssembly)").choices(['ref', 'wasm']).default('ref'))
     .option('--dump <what>', "extra outputs: 'hidden' adds the residual stream after each block", collect)
     // Loaded on demand: the runtime is only needed to run models.
     .action(async (file: string, opts) => (await import('./commands/run.ts')).runCommand(file, opts));

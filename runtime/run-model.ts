@@ -1,10 +1,11 @@
-// Runs a graph on the reference executor with weights from a checkpoint and token inputs; returns named float32
-// outputs in the shapes Hugging Face uses.
+// Runs a model with weights from a checkpoint and token inputs on an executor (the reference interpreter or a
+// compiled program); returns named float32 outputs in the shapes Hugging Face uses.
+import { evalDim } from '../compiler/ir/dims.ts';
 import type { Graph } from '../compiler/ir/types.ts';
 import type { TokenInput } from './inputs.ts';
-import { execute, type Tensor } from './reference/index.ts';
+import { execute } from './reference/index.ts';
 import type { TensorSource } from './safetensors/index.ts';
-import { bindWeights, type NameMapping } from './weights/bind.ts';
+import { bindWeights, type BoundParam, type NameMapping } from './weights/bind.ts';
 
 export interface NamedOutput {
   name: string;
@@ -12,22 +13,34 @@ export interface NamedOutput {
   data: Float32Array;
 }
 
-export function runModel(graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>): NamedOutput[] {
+/** Something that computes a graph's outputs (by name, flat) from bound weights, token ids and sizes. */
+export type Executor = (weights: Map<string, BoundParam>, inputs: Record<string, Int32Array>, sizes: Record<string, number>) => Record<string, Float32Array | Int32Array>;
+
+export function referenceExecutor(graph: Graph): Executor {
+  return (weights, inputs, sizes) => {
+    const feeds = Object.fromEntries(graph.inputs.map((i) => [i.name, { dtype: 'i32' as const, shape: i.type.shape.map((d) => evalDim(d, sizes)), data: inputs[i.name]! }]));
+    const { outputs } = execute(graph, (name) => ({ dtype: 'f32', shape: weights.get(name)!.shape, data: weights.get(name)!.data }), feeds, sizes);
+    return Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, t.data]));
+  };
+}
+
+export function runModel(
+  graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>,
+  executor: Executor = referenceExecutor(graph),
+): NamedOutput[] {
   const weights = bindWeights(graph.params, mappings, checkpoint, weightsPath);
   const first = [...inputs.values()][0]!;
   const sizes: Record<string, number> = { batch: first.batch };
-  const feeds: Record<string, Tensor> = {};
+  const ids: Record<string, Int32Array> = {};
   for (const i of graph.inputs) {
     const t = inputs.get(i.name)!;
     sizes[i.name === 'decoder_input_ids' ? 'dec_seq' : 'seq'] = t.seq;
-    feeds[i.name] = { dtype: 'i32', shape: [t.batch, t.seq], data: t.ids };
+    ids[i.name] = t.ids;
   }
-  const { outputs } = execute(graph, (name) => {
-    const w = weights.get(name)!;
-    return { dtype: 'f32', shape: w.shape, data: w.data };
-  }, feeds, sizes);
+  const outputs = executor(weights, ids, sizes);
   return graph.outputs.map((o) => {
-    const t = outputs[o.name]!;
-    return { name: o.name, shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
+    const data = outputs[o.name]!;
+    const shape = graph.nodes.flatMap((n) => n.outputs.map((v, k) => [v, n.types?.[k]] as const)).find(([v]) => v === o.value)?.[1]?.shape ?? [];
+    return { name: o.name, shape: shape.map((d) => evalDim(d, sizes)), data: data instanceof Float32Array ? data : Float32Array.from(data) };
   });
 }

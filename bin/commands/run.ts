@@ -5,7 +5,8 @@ import { checkOrThrow } from '../../compiler/api.ts';
 import { lowerModel } from '../../compiler/lower/model.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { readInputs } from '../../runtime/inputs.ts';
-import { runModel } from '../../runtime/run-model.ts';
+import { referenceExecutor, runModel } from '../../runtime/run-model.ts';
+import { wasmExecutor } from '../compile.ts';
 import { openCheckpoint, writeSafetensors } from '../../runtime/safetensors/index.ts';
 import { parseSets, UsageError } from '../output.ts';
 
@@ -19,7 +20,7 @@ export interface RunOptions {
   dump?: string[];
 }
 
-const targets = ['ref'];
+const targets = ['ref', 'wasm'];
 
 export function runCommand(file: string, opts: RunOptions): void {
   if (!targets.includes(opts.target)) throw new UsageError(`--target ${opts.target} is not available; the targets are: ${targets.join(', ')}`);
@@ -31,7 +32,8 @@ export function runCommand(file: string, opts: RunOptions): void {
   const inputs = readInputs(opts.input, graph.inputs.map((i) => i.name), spec.vocab);
   const checkpoint = openCheckpoint(opts.weights);
   try {
-    const outputs = runModel(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs);
+    const executor = opts.target === 'wasm' ? wasmExecutor(graph) : referenceExecutor(graph);
+    const outputs = runModel(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, executor);
     writeSafetensors(opts.out, outputs.map((o) => ({ name: o.name, dtype: 'F32', shape: o.shape, data: o.data })));
   } finally {
     checkpoint.close();

@@ -1,0 +1,185 @@
+// Renders kernel-IR loop nests as WebAssembly through binaryen: one exported function per kernel, whose
+// parameters are the byte addresses of its buffers in linear memory followed by the run-time sizes.
+import binaryen from 'binaryen';
+import type { Expr, Kernel, KernelProgram, ScalarType, Stmt } from '../../compiler/kernel/ir.ts';
+
+/** Transcendentals wasm lacks are imported from the host as f64 → f64 (module "math"). */
+export const mathImports = ['exp', 'log', 'tanh', 'erf', 'sin', 'cos'] as const;
+
+/** Every run-time size a program's kernels read, in a fixed order (the trailing parameters of each kernel). */
+export function programSizes(p: KernelProgram): string[] {
+  const names = new Set<string>();
+  const visitE = (e: Expr): void => {
+    if (e.k === 'size') names.add(e.name);
+    if ('a' in e) visitE(e.a);
+    if ('b' in e) visitE(e.b);
+    if ('cond' in e) visitE(e.cond);
+    if ('index' in e) visitE(e.index);
+  };
+  const visitS = (s: Stmt): void => {
+    if (s.k === 'for') {
+      visitE(s.extent);
+      s.body.forEach(visitS);
+    } else if (s.k === 'if') {
+      visitE(s.cond);
+      s.then.forEach(visitS);
+    } else if (s.k === 'store') {
+      visitE(s.index);
+      visitE(s.value);
+    } else visitE(s.value);
+  };
+  for (const k of p.kernels) k.body.forEach(visitS);
+  return [...names].sort();
+}
+
+const wasmType = (t: ScalarType) => (t === 'f32' ? binaryen.f32 : binaryen.i32);
+
+function renderKernel(m: binaryen.Module, k: Kernel, sizes: string[]): void {
+  const params = [...k.buffers.map((b) => b.name), ...sizes.map((s) => `size:${s}`)];
+  const locals = new Map<string, { index: number; type: ScalarType }>();
+  params.forEach((p, index) => locals.set(p, { index, type: 'i32' }));
+  const varTypes: number[] = [];
+  const local = (name: string, type: ScalarType): number => {
+    const l = locals.get(name);
+    if (l) return l.index;
+    const index = params.length + varTypes.length;
+    varTypes.push(wasmType(type));
+    locals.set(name, { index, type });
+    return index;
+  };
+  let labels = 0;
+  const base = (buffer: string) => m.local.get(locals.get(buffer)!.index, binaryen.i32);
+  const address = (buffer: string, index: Expr) => m.i32.add(base(buffer), m.i32.shl(expr(index), m.i32.const(2)));
+  const typeOf = (e: Expr): ScalarType => (e.k === 'size' ? 'i32' : e.type);
+  const math = (fn: string, a: binaryen.ExpressionRef) => m.f32.demote(m.call(`math.${fn}`, [m.f64.promote(a)], binaryen.f64));
+
+  function expr(e: Expr): binaryen.ExpressionRef {
+    switch (e.k) {
+      case 'const':
+        return e.type === 'f32' ? m.f32.const(e.value) : m.i32.const(e.value);
+      case 'var': {
+        const l = locals.get(e.name);
+        if (!l) throw new Error(`kernel ${k.name}: ${e.name} is used before it is set`);
+        return m.local.get(l.index, wasmType(l.type));
+      }
+      case 'size':
+        return m.local.get(locals.get(`size:${e.name}`)!.index, binaryen.i32);
+      case 'load':
+        return e.type === 'f32' ? m.f32.load(0, 4, address(e.buffer, e.index)) : m.i32.load(0, 4, address(e.buffer, e.index));
+      case 'cast':
+        if (e.type === typeOf(e.a)) return expr(e.a);
+        return e.type === 'f32' ? m.f32.convert_s.i32(expr(e.a)) : m.i32.trunc_s_sat.f32(expr(e.a));
+      case 'select':
+        return m.select(expr(e.cond), expr(e.a), expr(e.b));
+      case 'un': {
+        const a = expr(e.a);
+        if (typeOf(e.a) === 'i32') {
+          if (e.op === 'neg') return m.i32.sub(m.i32.const(0), a);
+          throw new Error(`kernel ${k.name}: ${e.op} of an integer`);
+        }
+        switch (e.op) {
+          case 'neg': return m.f32.neg(a);
+          case 'sqrt': return m.f32.sqrt(a);
+          case 'rsqrt': return m.f32.div(m.f32.const(1), m.f32.sqrt(a));
+          case 'floor': return m.f32.floor(a);
+          case 'abs': return m.f32.abs(a);
+          default: return math(e.op, a);
+        }
+      }
+      case 'bin': {
+        const a = expr(e.a);
+        const b = expr(e.b);
+        const float = typeOf(e.a) === 'f32';
+        switch (e.op) {
+          case '+': return float ? m.f32.add(a, b) : m.i32.add(a, b);
+          case '-': return float ? m.f32.sub(a, b) : m.i32.sub(a, b);
+          case '*': return float ? m.f32.mul(a, b) : m.i32.mul(a, b);
+          case '/': return float ? m.f32.div(a, b) : m.i32.div_s(a, b);
+          case '%': return m.i32.rem_s(a, b);
+          // binaryen expressions form a tree: a value used twice is built twice.
+          case 'min': return float ? m.f32.min(a, b) : m.select(m.i32.lt_s(a, b), expr(e.a), expr(e.b));
+          case 'max': return float ? m.f32.max(a, b) : m.select(m.i32.gt_s(a, b), expr(e.a), expr(e.b));
+          case '<': return float ? m.f32.lt(a, b) : m.i32.lt_s(a, b);
+          case '<=': return float ? m.f32.le(a, b) : m.i32.le_s(a, b);
+          case '==': return float ? m.f32.eq(a, b) : m.i32.eq(a, b);
+          case '!=': return float ? m.f32.ne(a, b) : m.i32.ne(a, b);
+          case '&&': return m.i32.and(a, b);
+          case '||': return m.i32.or(a, b);
+        }
+      }
+    }
+  }
+
+  function stmts(list: Stmt[]): binaryen.ExpressionRef[] {
+    return list.map((s) => {
+      switch (s.k) {
+        case 'let':
+          return m.local.set(local(s.name, s.type), expr(s.value));
+        case 'set': {
+          const l = locals.get(s.name);
+          if (!l) throw new Error(`kernel ${k.name}: ${s.name} is set before it is declared`);
+          return m.local.set(l.index, expr(s.value));
+        }
+        case 'store': {
+          const at = address(s.buffer, s.index);
+          const buffer = k.buffers.find((b) => b.name === s.buffer)!;
+          const float = buffer.dtype === 'f32' || buffer.dtype === 'f16' || buffer.dtype === 'bf16';
+          const v = expr(s.value);
+          return float ? m.f32.store(0, 4, at, typeOf(s.value) === 'f32' ? v : m.f32.convert_s.i32(v)) : m.i32.store(0, 4, at, typeOf(s.value) === 'i32' ? v : m.i32.trunc_s_sat.f32(v));
+        }
+        case 'if':
+          return m.if(expr(s.cond), m.block(null, stmts(s.then)));
+        case 'for': {
+          const id = labels++;
+          const v = local(s.var, 'i32');
+          const end = local(`end${id}`, 'i32');
+          const exit = `exit${id}`;
+          const again = `loop${id}`;
+          return m.block(null, [
+            m.local.set(end, expr(s.extent)),
+            m.local.set(v, m.i32.const(0)),
+            m.block(exit, [
+              m.loop(again, m.block(null, [
+                m.br(exit, m.i32.ge_s(m.local.get(v, binaryen.i32), m.local.get(end, binaryen.i32))),
+                ...stmts(s.body),
+                m.local.set(v, m.i32.add(m.local.get(v, binaryen.i32), m.i32.const(1))),
+                m.br(again),
+              ])),
+            ]),
+          ]);
+        }
+      }
+    });
+  }
+
+  const body = m.block(null, stmts(k.body));
+  m.addFunction(k.name, binaryen.createType(params.map(() => binaryen.i32)), binaryen.none, varTypes, body);
+  m.addFunctionExport(k.name, k.name);
+}
+
+export interface WasmModule {
+  binary: Uint8Array;
+  /** The size parameters every kernel takes after its buffer addresses. */
+  sizes: string[];
+}
+
+/** The whole program as one module importing its memory ("env", "memory") and the math functions. */
+export function renderProgram(p: KernelProgram, options: { optimize?: boolean } = {}): WasmModule {
+  const m = new binaryen.Module();
+  m.setFeatures(binaryen.Features.MVP | binaryen.Features.NontrappingFPToInt | binaryen.Features.SIMD128 | binaryen.Features.BulkMemory);
+  m.addMemoryImport('0', 'env', 'memory');
+  for (const fn of mathImports) m.addFunctionImport(`math.${fn}`, 'math', fn, binaryen.createType([binaryen.f64]), binaryen.f64);
+  const sizes = programSizes(p);
+  try {
+    for (const k of p.kernels) renderKernel(m, k, sizes);
+    if (!m.validate()) throw new Error('binaryen rejected the generated module');
+    if (options.optimize !== false) {
+      binaryen.setOptimizeLevel(3);
+      binaryen.setShrinkLevel(0);
+      m.optimize();
+    }
+    return { binary: m.emitBinary(), sizes };
+  } finally {
+    m.dispose();
+  }
+}
