@@ -48,6 +48,12 @@ function program(): Command {
     .option('--dump <what>', "extra outputs: 'hidden' adds the residual stream after each block", collect)
     // Loaded on demand: the runtime is only needed to run models.
     .action(async (file: string, opts) => (await import('./commands/run.ts')).runCommand(file, opts));
+  withSpecOptions(cmd.command('compile').description('compile a spec for a target: kernels, manifest.json and a TypeScript runtime module').argument('<file>', '.moe file'))
+    .addOption(new Option('--target <target>', 'the target').choices(['wasm']).makeOptionMandatory())
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .option('--report', 'print the kernel count and the memory plan')
+    .option('--seq <n>', 'sequence length for the memory report', '2048')
+    .action(async (file: string, opts) => (await import('./commands/compile.ts')).compileCommand(file, opts));
   const imp = cmd.command('import').description('turn another framework\'s model description into a .moe spec');
   imp.command('hf').description('from a Hugging Face config.json').argument('<dir>', 'model folder (or its config.json)')
     .option('-o, --out <file>', 'write the spec to a file instead of stdout')

@@ -1,0 +1,59 @@
+// moec compile FILE --target wasm -o DIR: the compiled kernels, a manifest and a TypeScript module to run them.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkOrThrow } from '../../compiler/api.ts';
+import { numel } from '../../compiler/ir/dims.ts';
+import { memoryReport } from '../../compiler/kernel/memory-plan.ts';
+import { lowerModel } from '../../compiler/lower/model.ts';
+import { runPipeline } from '../../compiler/passes/pipeline.ts';
+import { runtimeModule } from '../../codegen/runtime-module.ts';
+import { planToJson, type Manifest } from '../../runtime/wasm/manifest.ts';
+import { compileWasm } from '../compile.ts';
+import { parseSets, UsageError, writeAtomic } from '../output.ts';
+
+interface CompileOptions {
+  set?: string[];
+  model?: string;
+  target: string;
+  out: string;
+  report?: boolean;
+  seq: string;
+}
+
+export function compileCommand(file: string, opts: CompileOptions): void {
+  if (opts.target !== 'wasm') throw new UsageError(`--target ${opts.target} is not available yet; the targets are: wasm`);
+  const seq = Number(opts.seq);
+  if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`--seq must be a positive integer, got '${opts.seq}'`);
+  const t0 = performance.now();
+  const spec = checkOrThrow(file, { set: parseSets(opts.set), model: opts.model });
+  const graph = runPipeline(lowerModel(spec));
+  const compiled = compileWasm(graph);
+  const ms = performance.now() - t0;
+  const manifest: Manifest = {
+    format: 'moec-compiled/1', model: graph.name, target: 'wasm', sizes: compiled.sizes, vocab: spec.vocab,
+    program: compiled.program, plan: planToJson(compiled.plan),
+    params: graph.params.map((p) => ({ name: p.name, shape: p.type.shape.map(Number) })),
+    checkpoint: (spec.checkpoint?.tensors ?? []).map(({ from, to, chunk }) => (chunk ? { from, to, chunk } : { from, to })),
+  };
+  mkdirSync(opts.out, { recursive: true });
+  writeAtomic(join(opts.out, 'model.wasm'), compiled.binary);
+  writeAtomic(join(opts.out, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+  writeAtomic(join(opts.out, 'model.ts'), runtimeModule({
+    model: graph.name, source: file, target: 'wasm',
+    inputs: graph.inputs.map((i) => i.name), outputs: graph.outputs.map((o) => o.name),
+  }));
+  process.stderr.write(`wrote ${join(opts.out, 'model.wasm')} (${compiled.binary.length} bytes), manifest.json, model.ts\n`);
+  if (opts.report) {
+    const r = memoryReport(compiled.program, compiled.plan, { batch: 1, seq, dec_seq: seq });
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    const params = graph.params.reduce((s, p) => s + Number(numel(p.type.shape)) * 4, 0);
+    process.stdout.write([
+      `kernels                    ${compiled.program.kernels.length}`,
+      `temporaries                ${r.buffers} in ${r.slots} planned buffers`,
+      `activations (batch 1, seq ${seq})  ${mib(r.plannedBytes)} peak planned, ${mib(r.unplannedBytes)} without reuse`,
+      `parameters                 ${mib(params)}`,
+      `compile time               ${ms.toFixed(0)} ms`,
+      '',
+    ].join('\n'));
+  }
+}

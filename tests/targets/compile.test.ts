@@ -1,0 +1,39 @@
+// moec compile --target wasm writes model.wasm, manifest.json and model.ts; the generated module runs the model
+// through the runtime alone and reproduces the fixture.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { openSafetensors } from '../../runtime/safetensors/index.ts';
+import { relativeL2 } from '../helpers/compare.ts';
+import { scratch } from '../helpers/spec.ts';
+
+const bin = new URL('../../bin/moec.js', import.meta.url).pathname;
+const fixture = new URL('../../../shared/fixtures/hf/olmoe/', import.meta.url).pathname;
+// Inside the package, so the generated module's `moec/…` import resolves to this checkout.
+const outRoot = new URL('../.out/', import.meta.url).pathname;
+
+it('compiles a fixture and runs it from the generated TypeScript module', async () => {
+  mkdirSync(outRoot, { recursive: true });
+  const spec = join(scratch, 'olmoe-compile.moe');
+  const moec = (...a: string[]) => spawnSync(process.execPath, [bin, ...a], { encoding: 'utf8' });
+  expect(moec('import', 'hf', fixture, '-o', spec).status).toBe(0);
+  const out = join(outRoot, `olmoe-${process.pid}`);
+  const r = moec('compile', spec, '--target', 'wasm', '-o', out, '--report', '--seq', '16');
+  expect(r.stderr).toMatch(/^wrote .*model\.wasm \(\d+ bytes\), manifest\.json, model\.ts\n$/);
+  expect(r.stdout).toMatch(/^kernels\s+\d+\ntemporaries\s+\d+ in \d+ planned buffers\nactivations \(batch 1, seq 16\)\s+[\d.]+ MiB peak planned/);
+  for (const f of ['model.wasm', 'manifest.json', 'model.ts']) expect(existsSync(join(out, f))).toBe(true);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { format: string; program: { kernels: unknown[] } };
+  expect(manifest.format).toBe('moec-compiled/1');
+
+  const mod = (await import(join(out, 'model.ts'))) as { load(weights: string): { run(inputs: string): Record<string, Float32Array> } };
+  const outputs = mod.load(fixture).run(join(fixture, 'inputs.json'));
+  const ref = openSafetensors(join(fixture, 'reference.safetensors'));
+  expect(relativeL2(outputs.logits!, ref.readF32('logits'))).toBeLessThan(1e-4);
+});
+
+it('an unknown target is refused with the list of targets', () => {
+  const r = spawnSync(process.execPath, [bin, 'compile', 'examples/olmoe-1b-7b.moe', '--target', 'metal', '-o', join(scratch, 'x')], { encoding: 'utf8' });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain("error: option '--target <target>' argument 'metal' is invalid. Allowed choices are wasm.");
+});
