@@ -6,7 +6,6 @@ import { lowerModel } from '../../compiler/lower/model.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { readInputs } from '../../runtime/inputs.ts';
 import { referenceExecutor, runModel } from '../../runtime/run-model.ts';
-import { wasmExecutor } from '../compile.ts';
 import { openCheckpoint, writeSafetensors } from '../../runtime/safetensors/index.ts';
 import { parseSets, UsageError } from '../output.ts';
 
@@ -22,7 +21,7 @@ export interface RunOptions {
 
 const targets = ['ref', 'wasm'];
 
-export function runCommand(file: string, opts: RunOptions): void {
+export async function runCommand(file: string, opts: RunOptions): Promise<void> {
   if (!targets.includes(opts.target)) throw new UsageError(`--target ${opts.target} is not available; the targets are: ${targets.join(', ')}`);
   for (const d of opts.dump ?? []) if (d !== 'hidden') throw new UsageError(`--dump ${d}: the only dump is 'hidden'`);
   const outDir = dirname(opts.out);
@@ -32,7 +31,8 @@ export function runCommand(file: string, opts: RunOptions): void {
   const inputs = readInputs(opts.input, graph.inputs.map((i) => i.name), spec.vocab);
   const checkpoint = openCheckpoint(opts.weights);
   try {
-    const executor = opts.target === 'wasm' ? wasmExecutor(graph) : referenceExecutor(graph);
+    // binaryen is large and slow to load: only the wasm target pays for it.
+    const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph) : referenceExecutor(graph);
     const outputs = runModel(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, executor);
     writeSafetensors(opts.out, outputs.map((o) => ({ name: o.name, dtype: 'F32', shape: o.shape, data: o.data })));
   } finally {

@@ -195,7 +195,7 @@ export const ops: Record<string, OpSpec> = {
     infer: ([ids, table]) => (isInt(ids!.dtype) && table!.shape.length === 2 ? [t(table!.dtype, [...ids!.shape, table!.shape[1]!])] : 'expects integer ids and a 2-D table'),
   },
   linear: {
-    doc: 'x · wᵀ (+ b), with w stored [out, in] as in PyTorch.', operands: ['x', 'w', 'b?'], results: ['y'], attrs: {},
+    doc: 'x · wᵀ (+ b), with w stored [out, in] as in PyTorch; `act` applies an activation in the epilogue.', operands: ['x', 'w', 'b?'], results: ['y'], attrs: { act: { kind: 'string', optional: true } },
     infer: ([x, w, b]) => {
       if (w!.shape.length !== 2 || !dimsEqual(w!.shape[1]!, last(x!.shape))) return `weight ${fmt(w!.shape)} does not take inputs of width ${last(x!.shape)} (from ${fmt(x!.shape)})`;
       if (b && !(b.shape.length === 1 && dimsEqual(b.shape[0]!, w!.shape[0]!))) return `bias ${fmt(b.shape)} does not match ${w!.shape[0]} outputs`;
@@ -289,10 +289,43 @@ export const ops: Record<string, OpSpec> = {
     infer: ([p]) => [p!, t('i32', p!.shape)],
   },
   grouped_linear: {
-    doc: 'Per-expert linear over sorted rows: rows offsets[e] … offsets[e+1]-1 are multiplied by w[e]ᵀ (w [experts, out, in]) plus b[e] when given (b [experts, out]); one grouped matmul for all experts. Rows past offsets[experts] are zero.',
-    operands: ['rows', 'w', 'offsets', 'b?'], results: ['y'], attrs: {},
+    doc: 'Per-expert linear over sorted rows: rows offsets[e] … offsets[e+1]-1 are multiplied by w[e]ᵀ (w [experts, out, in]) plus b[e] when given (b [experts, out]), then `act` if given; one grouped matmul for all experts. Rows past offsets[experts] are zero.',
+    operands: ['rows', 'w', 'offsets', 'b?'], results: ['y'], attrs: { act: { kind: 'string', optional: true } },
     infer: ([x, w]) => (w!.shape.length === 3 && dimsEqual(w!.shape[2]!, last(x!.shape)) ? [t(x!.dtype, [x!.shape[0]!, w!.shape[1]!])] : `expert weights ${fmt(w!.shape)} do not take rows of width ${last(x!.shape)}`),
     flops: ([x, w]) => mulDims(2, x!.shape[0]!, w!.shape[1]!, w!.shape[2]!),
+  },
+  gated_linear: {
+    doc: 'The gated FFN up-projection as one matmul (Shazeer 2020): act(x · wgᵀ) ⊙ (x · wuᵀ), both projections read x once.',
+    operands: ['x', 'wg', 'wu'], results: ['y'], attrs: { act: { kind: 'string' } },
+    infer: ([x, wg, wu]) => {
+      if (wg!.shape.length !== 2 || !dimsEqual(wg!.shape[1]!, last(x!.shape)) || !wu!.shape.every((d, i) => dimsEqual(d, wg!.shape[i]!))) return `gate ${fmt(wg!.shape)} and up ${fmt(wu!.shape)} weights do not take inputs of width ${last(x!.shape)}`;
+      return [t(x!.dtype, [...x!.shape.slice(0, -1), wg!.shape[0]!])];
+    },
+    flops: ([x, w]) => mulDims(4, ...x!.shape.slice(0, -1), w!.shape[0]!, w!.shape[1]!),
+  },
+  gated_grouped_linear: {
+    doc: 'gated_linear per expert over rows sorted by expert: rows of expert e get act(r · wg[e]ᵀ) ⊙ (r · wu[e]ᵀ).',
+    operands: ['rows', 'wg', 'wu', 'offsets'], results: ['y'], attrs: { act: { kind: 'string' } },
+    infer: ([x, wg]) => (wg!.shape.length === 3 && dimsEqual(wg!.shape[2]!, last(x!.shape)) ? [t(x!.dtype, [x!.shape[0]!, wg!.shape[1]!])] : `expert weights ${fmt(wg!.shape)} do not take rows of width ${last(x!.shape)}`),
+    flops: ([x, w]) => mulDims(4, x!.shape[0]!, w!.shape[1]!, w!.shape[2]!),
+  },
+  linear_add: {
+    doc: 'x · wᵀ + r: a projection with the residual add in its epilogue.',
+    operands: ['x', 'w', 'r'], results: ['y'], attrs: {},
+    infer: ([x, w, r]) => {
+      if (w!.shape.length !== 2 || !dimsEqual(w!.shape[1]!, last(x!.shape))) return `weight ${fmt(w!.shape)} does not take inputs of width ${last(x!.shape)}`;
+      const shape = [...x!.shape.slice(0, -1), w!.shape[0]!];
+      return r!.shape.length === shape.length && r!.shape.every((d, i) => dimsEqual(d, shape[i]!)) ? [t(x!.dtype, shape)] : `residual ${fmt(r!.shape)} does not match ${fmt(shape)}`;
+    },
+    flops: ([x, w]) => mulDims(2, ...x!.shape.slice(0, -1), w!.shape[0]!, w!.shape[1]!),
+  },
+  softmax_topk: {
+    doc: 'The router in one kernel: probs = softmax(logits) over experts, the k largest with their indices, renormalised to sum to one when `normalize`.',
+    operands: ['logits'], results: ['probs', 'weights', 'indices'], attrs: { k: { kind: 'int' }, normalize: { kind: 'bool' } },
+    infer: ([x], at) => {
+      const shape = [...x!.shape.slice(0, -1), int(at.k)];
+      return [x!, t(x!.dtype, shape), t('i32', shape)];
+    },
   },
   combine: {
     doc: 'Un-permutes expert outputs: y[t] = Σ_j weights[t, j] · rows[slots[t, j]], skipping dropped (-1) slots, so a dropped token contributes zero and passes through the residual.',

@@ -4,10 +4,13 @@ import type { Graph } from '../ir/types.ts';
 import { commonSubexpressionElimination } from './cse.ts';
 import { deadValueElimination } from './dead-values.ts';
 import { foldConstants } from './fold-constants.ts';
+import { fuseEpilogues, fuseGatedFfn, fuseRouter } from './fusion.ts';
 import { PassError, type Pass } from './pass.ts';
 import { shapeInference } from './shape-inference.ts';
 
-export const graphPasses: readonly Pass[] = [shapeInference, foldConstants, commonSubexpressionElimination, deadValueElimination];
+export const graphPasses: readonly Pass[] = [
+  shapeInference, foldConstants, commonSubexpressionElimination, fuseGatedFfn, fuseEpilogues, fuseRouter, deadValueElimination,
+];
 
 export interface PipelineOptions {
   /** Stop after this pass (`lower` is the graph straight from the spec, before any pass). */

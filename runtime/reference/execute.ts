@@ -4,6 +4,7 @@ import { evalDim } from '../../compiler/ir/dims.ts';
 import type { Graph, Node, TensorType } from '../../compiler/ir/types.ts';
 import { attentionKernels } from './kernels/attention.ts';
 import { elementwiseKernels } from './kernels/elementwise.ts';
+import { fusedKernels } from './kernels/fused.ts';
 import { lossKernels } from './kernels/losses.ts';
 import { matmulKernels } from './kernels/matmul.ts';
 import { normKernels } from './kernels/norm.ts';
@@ -14,7 +15,7 @@ import { formatShape, isFloatType, type Kernel, type Tensor } from './tensor.ts'
 
 export const kernels: Record<string, Kernel> = {
   ...elementwiseKernels, ...reduceKernels, ...normKernels, ...shapeKernels, ...matmulKernels,
-  ...attentionKernels, ...routingKernels, ...lossKernels,
+  ...attentionKernels, ...routingKernels, ...lossKernels, ...fusedKernels,
 };
 
 export interface ExecuteOptions {

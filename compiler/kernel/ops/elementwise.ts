@@ -34,6 +34,9 @@ const unaryFns: Record<string, (x: Expr) => Expr> = {
   square: (x) => mul(x, x),
 };
 
+/** The activations a matmul epilogue may apply. */
+export const activationFns = unaryFns;
+
 const binaryFns: Record<string, (a: Expr, b: Expr) => Expr> = {
   add, sub, mul, div, maximum: (a, b) => bin('max', a, b),
 };

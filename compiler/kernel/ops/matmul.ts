@@ -3,25 +3,69 @@
 import { add, dim, f, fvar, i, ivar, letF, load, loadI, loop, mul, par, set, store } from '../expr.ts';
 import type { Expr, Stmt } from '../ir.ts';
 import type { OpLowering } from './context.ts';
+import { activationFns } from './elementwise.ts';
 import type { Dim } from '../../ir/types.ts';
 
 const product = (ds: Dim[]): Expr => ds.reduce<Expr>((e, d) => mul(e, dim(d)), i(1));
 
-/** y[r, o] = Σ_k x[r, k] · w[o, k] (+ b[o]) for rows r given by `rows`. */
-function dot(x: string, w: string, out: string, r: Expr, o: Expr, K: Expr, N: Expr, wOffset: Expr, bias?: Expr): Stmt[] {
+/** The epilogue activation of a fused matmul (the same functions as the elementwise ops). */
+export function epilogue(act: unknown, y: Expr): Expr {
+  if (act === undefined) return y;
+  const fn = activationFns[act as string];
+  if (!fn) throw new Error(`unknown epilogue activation '${String(act)}'`);
+  return fn(y);
+}
+
+/** Σ_k x[r, k] · w[o, k] into the local `acc` (+ b[o]). */
+function accumulate(acc: string, x: string, w: string, r: Expr, o: Expr, K: Expr, wOffset: Expr, bias?: Expr): Stmt[] {
   return [
-    letF('acc', bias ?? f(0)),
-    loop('k', K, [set('acc', add(fvar('acc'), mul(load(x, add(mul(r, K), ivar('k'))), load(w, add(wOffset, add(mul(o, K), ivar('k')))))))]),
-    store(out, add(mul(r, N), o), fvar('acc')),
+    letF(acc, bias ?? f(0)),
+    loop('k', K, [set(acc, add(fvar(acc), mul(load(x, add(mul(r, K), ivar('k'))), load(w, add(wOffset, add(mul(o, K), ivar('k')))))))]),
+  ];
+}
+
+/** y[r, o] = act(Σ_k x[r, k] · w[o, k] (+ b[o])) (+ residual[r, o]). */
+function dot(x: string, w: string, out: string, r: Expr, o: Expr, K: Expr, N: Expr, wOffset: Expr, bias?: Expr, act?: unknown, residual?: string): Stmt[] {
+  const y = epilogue(act, fvar('acc'));
+  return [...accumulate('acc', x, w, r, o, K, wOffset, bias), store(out, add(mul(r, N), o), residual ? add(y, load(residual, add(mul(r, N), o))) : y)];
+}
+
+/** act(x · wgᵀ) ⊙ (x · wuᵀ) with both accumulators in one pass over x. */
+function gatedDot(x: string, wg: string, wu: string, out: string, r: Expr, o: Expr, K: Expr, N: Expr, wOffset: Expr, act: unknown): Stmt[] {
+  const xk = load(x, add(mul(r, K), ivar('k')));
+  const wAt = add(wOffset, add(mul(o, K), ivar('k')));
+  return [
+    letF('g', f(0)),
+    letF('u', f(0)),
+    loop('k', K, [letF('xk', xk), set('g', add(fvar('g'), mul(fvar('xk'), load(wg, wAt)))), set('u', add(fvar('u'), mul(fvar('xk'), load(wu, wAt))))]),
+    store(out, add(mul(r, N), o), mul(epilogue(act, fvar('g')), fvar('u'))),
   ];
 }
 
 export const matmulOps: Record<string, OpLowering> = {
-  linear: ({ ins, outs }) => {
+  linear: ({ ins, outs, attrs }) => {
     const [x, w, b] = ins;
     const [N, K] = w!.shape.map(dim) as [Expr, Expr];
     const rows = product(x!.shape.slice(0, -1));
-    return [par('r', rows, [par('n', N, dot(x!.buffer, w!.buffer, outs[0]!.buffer, ivar('r'), ivar('n'), K, N, i(0), b ? load(b.buffer, ivar('n')) : undefined))])];
+    return [par('r', rows, [par('n', N, dot(x!.buffer, w!.buffer, outs[0]!.buffer, ivar('r'), ivar('n'), K, N, i(0), b ? load(b.buffer, ivar('n')) : undefined, attrs.act))])];
+  },
+  linear_add: ({ ins, outs }) => {
+    const [x, w, r] = ins;
+    const [N, K] = w!.shape.map(dim) as [Expr, Expr];
+    return [par('r', product(x!.shape.slice(0, -1)), [par('n', N, dot(x!.buffer, w!.buffer, outs[0]!.buffer, ivar('r'), ivar('n'), K, N, i(0), undefined, undefined, r!.buffer))])];
+  },
+  gated_linear: ({ ins, outs, attrs }) => {
+    const [x, wg, wu] = ins;
+    const [N, K] = wg!.shape.map(dim) as [Expr, Expr];
+    return [par('r', product(x!.shape.slice(0, -1)), [par('n', N, gatedDot(x!.buffer, wg!.buffer, wu!.buffer, outs[0]!.buffer, ivar('r'), ivar('n'), K, N, i(0), attrs.act))])];
+  },
+  gated_grouped_linear: ({ ins, outs, attrs }) => {
+    const [rows, wg, wu, offsets] = ins;
+    const [E, N, K] = wg!.shape.map(dim) as [Expr, Expr, Expr];
+    const e = ivar('e');
+    return [par('e', E, [loop('r', { k: 'bin', op: '-', a: loadI(offsets!.buffer, add(e, i(1))), b: loadI(offsets!.buffer, e), type: 'i32' }, [
+      par('n', N, gatedDot(rows!.buffer, wg!.buffer, wu!.buffer, outs[0]!.buffer, add(loadI(offsets!.buffer, e), ivar('r')), ivar('n'), K, N, mul(e, mul(N, K)), attrs.act)),
+    ], true)])];
   },
   embedding: ({ ins, outs }) => {
     const [ids, table] = ins;
@@ -47,13 +91,13 @@ export const matmulOps: Record<string, OpLowering> = {
     ])])])];
   },
   // One grouped matmul over all experts: expert e owns rows offsets[e] … offsets[e+1]-1 and multiplies them by w[e]ᵀ.
-  grouped_linear: ({ ins, outs }) => {
+  grouped_linear: ({ ins, outs, attrs }) => {
     const [rows, w, offsets, b] = ins;
     const [E, N, K] = w!.shape.map(dim) as [Expr, Expr, Expr];
     const e = ivar('e');
     const bias = b ? load(b.buffer, add(mul(e, N), ivar('n'))) : undefined;
     return [par('e', E, [loop('r', { k: 'bin', op: '-', a: loadI(offsets!.buffer, add(e, i(1))), b: loadI(offsets!.buffer, e), type: 'i32' }, [
-      par('n', N, dot(rows!.buffer, w!.buffer, outs[0]!.buffer, add(loadI(offsets!.buffer, e), ivar('r')), ivar('n'), K, N, mul(e, mul(N, K)), bias)),
+      par('n', N, dot(rows!.buffer, w!.buffer, outs[0]!.buffer, add(loadI(offsets!.buffer, e), ivar('r')), ivar('n'), K, N, mul(e, mul(N, K)), bias, attrs.act)),
     ], true)])];
   },
   expert_linear: ({ ins, outs }) => {

@@ -72,6 +72,35 @@ export const routingOps: Record<string, OpLowering> = {
       ...selectTop(i(k), n, (c) => load(masked, add(mul(r, n), c)), taken, mul(r, n), record),
     ])];
   },
+  // The router in one kernel: softmax over the experts, the k best, renormalised when asked.
+  softmax_topk: ({ ins, outs, attrs, scratch }) => {
+    const x = ins[0]!;
+    const [probs, values, indices] = outs;
+    const k = attrs.k as number;
+    const n = dim(x.shape[x.shape.length - 1]!);
+    const r = ivar('r');
+    const at = (c: Expr) => add(mul(r, n), c);
+    const taken = scratch('i32', numel(x.shape));
+    const kept: Stmt[] = attrs.normalize === true
+      ? [
+          letF('total', f(0)),
+          loop('j', i(k), [set('total', add(fvar('total'), load(values!.buffer, add(mul(r, i(k)), ivar('j')))))]),
+          loop('j', i(k), [store(values!.buffer, add(mul(r, i(k)), ivar('j')), div(load(values!.buffer, add(mul(r, i(k)), ivar('j'))), fvar('total')))]),
+        ]
+      : [];
+    return [par('r', product(x.shape.slice(0, -1)), [
+      letF('mx', f(-Infinity)),
+      loop('c', n, [set('mx', bin('max', fvar('mx'), load(x.buffer, at(ivar('c')))))]),
+      letF('sum', f(0)),
+      loop('c', n, [set('sum', add(fvar('sum'), un('exp', sub(load(x.buffer, at(ivar('c'))), fvar('mx')))))]),
+      loop('c', n, [store(probs!.buffer, at(ivar('c')), div(un('exp', sub(load(x.buffer, at(ivar('c'))), fvar('mx'))), fvar('sum')))]),
+      ...selectTop(i(k), n, (c) => load(probs!.buffer, at(c)), taken, mul(r, n), (j) => [
+        store(values!.buffer, add(mul(r, i(k)), j), fvar('best')),
+        store(indices!.buffer, add(mul(r, i(k)), j), ivar('bi')),
+      ]),
+      ...kept,
+    ])];
+  },
   gather_last: ({ ins, outs }) => {
     const [x, idx] = ins;
     const n = dim(x!.shape[x!.shape.length - 1]!);
