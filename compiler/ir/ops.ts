@@ -227,8 +227,12 @@ export const ops: Record<string, OpSpec> = {
     infer: ([table], at) => [t(table!.dtype, [1, table!.shape[1]!, at.q_len as Dim, at.k_len as Dim])],
   },
   attention: {
-    doc: 'softmax(scale · q·kᵀ + bias [+ causal mask]) · v per head, q [batch, q_len, heads, d], k [batch, k_len, kv_heads, d], v [batch, k_len, kv_heads, dv]; query head h reads kv head h / (heads / kv_heads).',
-    operands: ['q', 'k', 'v', 'bias?'], results: ['y'], attrs: { causal: { kind: 'bool' }, scale: { kind: 'float' } },
+    doc: 'softmax(scale · q·kᵀ + bias [+ causal mask]) · v per head, q [batch, q_len, heads, d], k [batch, k_len, kv_heads, d], v [batch, k_len, kv_heads, dv]; query head h reads kv head h / (heads / kv_heads). With rope_* attributes, q and k are first rotated as the rope op does (fused by fuse-attention).',
+    operands: ['q', 'k', 'v', 'bias?'], results: ['y'],
+    attrs: {
+      causal: { kind: 'bool' }, scale: { kind: 'float' },
+      rope_theta: { kind: 'float', optional: true }, rope_rotary_dim: { kind: 'int', optional: true }, rope_interleaved: { kind: 'bool', optional: true },
+    },
     infer: ([q, k, v, bias]) => {
       if (q!.shape.length !== 4 || k!.shape.length !== 4 || v!.shape.length !== 4) return 'q, k and v must be [batch, len, heads, head_dim]';
       const [b, sq, h, d] = q!.shape;

@@ -88,6 +88,22 @@ const routerNormalize: Rule = {
   },
 };
 
+/** attention(rope(q), rope(k), v) → attention(q, k, v) {rope_*}: the rotation applied as q and k are read. */
+const ropeIntoAttention: Rule = {
+  name: 'rope-into-attention',
+  apply(n, ctx) {
+    if (n.op !== 'attention' || n.attrs.rope_theta !== undefined) return undefined;
+    const rq = onlyUseOf(ctx, n.inputs[0]!, 'rope');
+    const rk = onlyUseOf(ctx, n.inputs[1]!, 'rope');
+    if (!rq || !rk || JSON.stringify(rq.attrs) !== JSON.stringify(rk.attrs)) return undefined;
+    return {
+      ...n, inputs: [rq.inputs[0]!, rk.inputs[0]!, ...n.inputs.slice(2)],
+      attrs: { ...n.attrs, rope_theta: rq.attrs.theta!, rope_rotary_dim: rq.attrs.rotary_dim!, rope_interleaved: rq.attrs.interleaved! },
+    };
+  },
+};
+
 export const fuseGatedFfn = rewritePass('fuse-gated-ffn', 'the two up-projections of a gated FFN and the gating into one matmul', [gatedUpProjection]);
 export const fuseEpilogues = rewritePass('fuse-epilogues', 'activations and residual adds into the producing matmul', [activationEpilogue, residualEpilogue]);
 export const fuseRouter = rewritePass('fuse-router', 'router softmax, top-k and renormalisation into one kernel', [routerTopk, routerNormalize]);
+export const fuseAttention = rewritePass('fuse-attention', 'RoPE into the attention kernel', [ropeIntoAttention]);

@@ -9,7 +9,7 @@ import { openCheckpoint } from '../../runtime/safetensors/index.ts';
 import { relativeL2 } from '../helpers/compare.ts';
 import { fixtureDirs, importedSpec } from '../helpers/fixtures.ts';
 
-const fusions = ['fuse-gated-ffn', 'fuse-epilogues', 'fuse-router'];
+const fusions = ['fuse-gated-ffn', 'fuse-epilogues', 'fuse-router', 'fuse-attention'];
 
 describe.each(fixtureDirs())('%s', (dir) => {
   it('gives the same outputs with and without the fusion passes', () => {

@@ -4,19 +4,55 @@ import { add, bin, dim, div, f, fvar, i, ivar, letF, letI, load, loop, mul, par,
 import type { Expr } from '../ir.ts';
 import type { OpLowering } from './context.ts';
 
+/** HF's float32 RoPE inverse frequencies 1 / theta^(2n / r), as a compile-time table. */
+function inverseFrequencies(attrs: Record<string, unknown>, constant: (dtype: 'f32', data: number[]) => string, prefix = ''): string {
+  const r = attrs[`${prefix}rotary_dim`] as number;
+  const fr = Math.fround;
+  return constant('f32', Array.from({ length: r / 2 }, (_, n) => fr(1 / fr((attrs[`${prefix}theta`] as number) ** fr((2 * n) / r)))));
+}
+
+/**
+ * Reads element d of a head starting at `base`, rotated for position `pos` (rope_* attributes of a fused attention):
+ * the rotation pairs (d, d ± r/2) for halves or (d, d ^ 1) for interleaved pairs; dimensions ≥ r pass through.
+ */
+function ropeReader(attrs: Record<string, unknown>, constant: (dtype: 'f32', data: number[]) => string) {
+  if (attrs.rope_theta === undefined) return undefined;
+  const r = attrs.rope_rotary_dim as number;
+  const half = r / 2;
+  const inv = inverseFrequencies(attrs, constant, 'rope_');
+  const interleaved = attrs.rope_interleaved === true;
+  return (buffer: string, base: Expr, pos: Expr, d: Expr): Expr => {
+    const n = interleaved ? div(d, i(2)) : select(bin('<', d, i(half)), d, sub(d, i(half)));
+    const first = interleaved ? bin('==', bin('%', d, i(2)), i(0)) : bin('<', d, i(half));
+    const partner = interleaved ? select(first, add(d, i(1)), sub(d, i(1))) : select(first, add(d, i(half)), sub(d, i(half)));
+    const angle = mul(toF(pos), load(inv, n));
+    const x = load(buffer, add(base, d));
+    const y = load(buffer, add(base, select(bin('<', d, i(r)), partner, d)));
+    const rot = select(first, sub(mul(x, un('cos', angle)), mul(y, un('sin', angle))), add(mul(x, un('cos', angle)), mul(y, un('sin', angle))));
+    return select(bin('<', d, i(r)), rot, x);
+  };
+}
+
 export const attentionOps: Record<string, OpLowering> = {
-  // softmax(scale·q·kᵀ + bias [+ causal mask]) · v, [batch, len, heads, dim] layout, query head h reads kv head h / group.
-  attention: ({ ins, outs, attrs, scratch }) => {
+  // softmax(scale·q·kᵀ + bias [+ causal mask]) · v in one pass over the keys with an online softmax (Milakov &
+  // Gimelshein 2018; FlashAttention): a running maximum m, sum l and output accumulator rescaled as m grows, so
+  // memory is O(q_len · dv) instead of O(q_len · k_len). With `rope` attributes, q and k are rotated as they are read.
+  attention: ({ ins, outs, attrs, scratch, constant }) => {
     const [q, k, v, bias] = ins;
     const [B, Sq, H, D] = q!.shape.map(dim) as [Expr, Expr, Expr, Expr];
     const Sk = dim(k!.shape[1]!);
     const Hk = dim(k!.shape[2]!);
     const Dv = dim(v!.shape[3]!);
     const group = evalDim(q!.shape[2]!, {}) / evalDim(k!.shape[2]!, {});
-    const scores = scratch('f32', mulDims(q!.shape[0]!, q!.shape[1]!, q!.shape[2]!, k!.shape[1]!));
+    const acc = scratch('f32', mulDims(q!.shape[0]!, q!.shape[1]!, q!.shape[2]!, v!.shape[3]!));
     const [b, h, qi, j, d] = ['b', 'h', 'qi', 'j', 'd'].map(ivar) as [Expr, Expr, Expr, Expr, Expr];
     const hk = div(h, i(group));
-    const row = add(mul(add(mul(add(mul(b, Sq), qi), H), h), Sk), i(0));
+    const qBase = mul(add(mul(add(mul(b, Sq), qi), H), h), D);
+    const kBase = mul(add(mul(add(mul(b, Sk), j), Hk), hk), D);
+    const accAt = (x: Expr) => add(mul(add(mul(add(mul(b, Sq), qi), H), h), Dv), x);
+    const rotated = ropeReader(attrs, constant);
+    const qd = rotated ? rotated(q!.buffer, qBase, qi, d) : load(q!.buffer, add(qBase, d));
+    const kd = rotated ? rotated(k!.buffer, kBase, j, d) : load(k!.buffer, add(kBase, d));
     const biasAt = (): Expr => {
       const bs = bias!.shape.map(dim);
       const bb = bias!.shape[0] === 1 ? i(0) : b;
@@ -26,24 +62,23 @@ export const attentionOps: Record<string, OpLowering> = {
     let score: Expr = mul(fvar('dot'), f(attrs.scale as number));
     if (bias) score = add(score, load(bias.buffer, biasAt()));
     // A causal query sees keys j ≤ i + (k_len - q_len).
-    const visible = attrs.causal === true ? bin('<=', j, add(qi, sub(Sk, Sq))) : undefined;
-    const masked = visible ? select(visible, score, f(-Infinity)) : score;
+    const keys = attrs.causal === true ? bin('min', Sk, add(add(qi, sub(Sk, Sq)), i(1))) : Sk;
     return [par('b', B, [par('h', H, [par('qi', Sq, [
-      letF('mx', f(-Infinity)),
-      loop('j', Sk, [
+      letF('m', f(-Infinity)),
+      letF('l', f(0)),
+      loop('d', Dv, [store(acc, accAt(d), f(0))]),
+      loop('j', keys, [
         letF('dot', f(0)),
-        loop('d', D, [set('dot', add(fvar('dot'), mul(load(q!.buffer, add(mul(add(mul(add(mul(b, Sq), qi), H), h), D), d)), load(k!.buffer, add(mul(add(mul(add(mul(b, Sk), j), Hk), hk), D), d)))))]),
-        letF('s', masked),
-        store(scores, add(row, j), fvar('s')),
-        set('mx', bin('max', fvar('mx'), fvar('s'))),
+        loop('d', D, [set('dot', add(fvar('dot'), mul(qd, kd)))]),
+        letF('s', score),
+        letF('mNew', bin('max', fvar('m'), fvar('s'))),
+        letF('rescale', un('exp', sub(fvar('m'), fvar('mNew')))),
+        letF('p', un('exp', sub(fvar('s'), fvar('mNew')))),
+        set('l', add(mul(fvar('l'), fvar('rescale')), fvar('p'))),
+        loop('d', Dv, [store(acc, accAt(d), add(mul(load(acc, accAt(d)), fvar('rescale')), mul(fvar('p'), load(v!.buffer, add(mul(add(mul(add(mul(b, Sk), j), Hk), hk), Dv), d)))))]),
+        set('m', fvar('mNew')),
       ]),
-      letF('sum', f(0)),
-      loop('j', Sk, [letF('p', un('exp', sub(load(scores, add(row, j)), fvar('mx')))), store(scores, add(row, j), fvar('p')), set('sum', add(fvar('sum'), fvar('p')))]),
-      loop('d', Dv, [
-        letF('acc', f(0)),
-        loop('j', Sk, [set('acc', add(fvar('acc'), mul(load(scores, add(row, j)), load(v!.buffer, add(mul(add(mul(add(mul(b, Sk), j), Hk), hk), Dv), d)))))]),
-        store(outs[0]!.buffer, add(mul(add(mul(add(mul(b, Sq), qi), H), h), Dv), d), div(fvar('acc'), fvar('sum'))),
-      ]),
+      loop('d', Dv, [store(outs[0]!.buffer, accAt(d), div(load(acc, accAt(d)), fvar('l')))]),
     ])])])];
   },
   // RoPE (Su et al. 2021) with Hugging Face's float32 inverse frequencies, as a compile-time table.
@@ -52,8 +87,7 @@ export const attentionOps: Record<string, OpLowering> = {
     const [B, S, H, D] = x.shape.map(dim) as [Expr, Expr, Expr, Expr];
     const r = attrs.rotary_dim as number;
     const half = r / 2;
-    const fr = Math.fround;
-    const inv = constant('f32', Array.from({ length: half }, (_, n) => fr(1 / fr((attrs.theta as number) ** fr((2 * n) / r)))));
+    const inv = inverseFrequencies(attrs, constant);
     const interleaved = attrs.interleaved === true;
     const [b, s, h, d, n] = ['b', 's', 'h', 'd', 'n'].map(ivar) as [Expr, Expr, Expr, Expr, Expr];
     const base = mul(add(mul(add(mul(b, S), s), H), h), D);

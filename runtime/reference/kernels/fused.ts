@@ -2,6 +2,7 @@
 // reference executor and its results can be compared with the unfused graph's.
 import type { Attr } from '../../../compiler/ir/types.ts';
 import type { Kernel, KernelContext, Tensor } from '../tensor.ts';
+import { attentionKernels } from './attention.ts';
 import { elementwiseKernels } from './elementwise.ts';
 import { matmulKernels } from './matmul.ts';
 import { reduceKernels } from './reduce.ts';
@@ -19,6 +20,13 @@ function activate(t: Tensor, act: Attr | undefined): Tensor {
 const mul = (a: Tensor, b: Tensor) => elementwiseKernels.mul!([a, b], {}, none)[0]!;
 
 export const fusedKernels: Record<string, Kernel> = {
+  attention: ([q, k, v, bias], at, ctx) => {
+    if (at.rope_theta === undefined) return attentionKernels.attention!(bias ? [q!, k!, v!, bias] : [q!, k!, v!], at, ctx);
+    const rope = { theta: at.rope_theta, rotary_dim: at.rope_rotary_dim!, interleaved: at.rope_interleaved === true };
+    const rq = attentionKernels.rope!([q!], rope, ctx)[0]!;
+    const rk = attentionKernels.rope!([k!], rope, ctx)[0]!;
+    return attentionKernels.attention!(bias ? [rq, rk, v!, bias] : [rq, rk, v!], { causal: at.causal!, scale: at.scale! }, ctx);
+  },
   linear: (ins, at, ctx) => [activate(matmulKernels.linear!(ins, {}, ctx)[0]!, at.act)],
   grouped_linear: (ins, at, ctx) => [activate(routingKernels.grouped_linear!(ins, {}, ctx)[0]!, at.act)],
   gated_linear: ([x, wg, wu], at, ctx) => [mul(activate(matmulKernels.linear!([x!, wg!], {}, ctx)[0]!, at.act), matmulKernels.linear!([x!, wu!], {}, ctx)[0]!)],
