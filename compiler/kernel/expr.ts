@@ -65,3 +65,6 @@ export const letI = (name: string, value: Expr): Stmt => ({ k: 'let', name, valu
 export const set = (name: string, value: Expr): Stmt => ({ k: 'set', name, value });
 export const store = (buffer: string, index: Expr, value: Expr): Stmt => ({ k: 'store', buffer, index, value });
 export const when = (cond: Expr, then: Stmt[]): Stmt => ({ k: 'if', cond, then });
+
+/** The product of dimensions as an i32 expression (the element count of a shape). */
+export const product = (ds: readonly Dim[]): Expr => ds.reduce<Expr>((e, d) => mul(e, dim(d)), i(1));

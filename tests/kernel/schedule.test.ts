@@ -1,11 +1,9 @@
 // The kernel IR against the fixtures: every HF fixture, scheduled into loop-nest kernels and run by the kernel
 // interpreter with temporaries packed by the memory planner (freed storage poisoned with NaN), reproduces
 // transformers' logits and the reference executor's expert choices.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkOrThrow } from '../../compiler/api.ts';
-import { importHf } from '../../compiler/import/hf/index.ts';
 import { runProgram } from '../../compiler/kernel/interpret.ts';
 import { memoryReport, planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { printProgram } from '../../compiler/kernel/print.ts';
@@ -16,17 +14,11 @@ import { execute } from '../../runtime/reference/index.ts';
 import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
 import { bindWeights } from '../../runtime/weights/bind.ts';
 import { relativeL2 } from '../helpers/compare.ts';
-import { scratch } from '../helpers/spec.ts';
+import { fixtureDirs, importedSpec } from '../helpers/fixtures.ts';
 
-const shared = new URL('../../../shared/fixtures/hf/', import.meta.url).pathname;
-const own = new URL('../fixtures/hf/', import.meta.url).pathname;
-const fixtures = ['mixtral', 'olmoe', 'switch', 'qwen2_moe', 'deepseek_v3', 'granitemoe'].map((n) => (existsSync(join(shared, n)) ? join(shared, n) : join(own, n)));
-
-describe.each(fixtures)('%s through the kernel IR', (dir) => {
+describe.each(fixtureDirs())('%s through the kernel IR', (dir) => {
   it('matches the logits and expert choices with the memory plan applied', () => {
-    const specPath = join(scratch, `kernel-${dir.split('/').pop()}.moe`);
-    writeFileSync(specPath, importHf(dir).text);
-    const spec = checkOrThrow(specPath);
+    const spec = importedSpec(dir);
     const graph = runPipeline(lowerModel(spec));
     const program = scheduleGraph(graph);
     expect(printProgram(program)).toContain(`kernel ${program.kernels[0]!.name}`);

@@ -1,12 +1,10 @@
 // Matrix products as loop nests: a parallel grid over the result, a serial reduction over the inner dimension.
 // (Targets tile and vectorise these loops; the loop nest states what is computed.)
-import { add, dim, f, fvar, i, ivar, letF, load, loadI, loop, mul, par, set, store } from '../expr.ts';
+import { add, dim, f, fvar, i, ivar, letF, load, loadI, loop, mul, par, product, set, store } from '../expr.ts';
 import type { Expr, Stmt } from '../ir.ts';
 import type { OpLowering } from './context.ts';
 import { activationFns } from './elementwise.ts';
-import type { Dim } from '../../ir/types.ts';
 
-const product = (ds: Dim[]): Expr => ds.reduce<Expr>((e, d) => mul(e, dim(d)), i(1));
 
 /** The epilogue activation of a fused matmul (the same functions as the elementwise ops). */
 export function epilogue(act: unknown, y: Expr): Expr {

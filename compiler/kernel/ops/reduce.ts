@@ -1,7 +1,7 @@
 // Reductions, softmax and norms along one axis: an outer × inner grid of independent rows, a serial loop along the axis.
 import { evalDim } from '../../ir/dims.ts';
 import type { Dim } from '../../ir/types.ts';
-import { add, bin, dim, div, f, fvar, i, ivar, letF, load, loop, mul, par, set, store, sub, un } from '../expr.ts';
+import { add, bin, dim, div, f, fvar, ivar, letF, load, loop, mul, par, product, set, store, sub, un } from '../expr.ts';
 import type { Expr, Stmt } from '../ir.ts';
 import type { OpContext, OpLowering } from './context.ts';
 
@@ -10,7 +10,6 @@ export function axisOf(rank: number, a: unknown, fallback = -1): number {
   return axis < 0 ? rank + axis : axis;
 }
 
-const product = (ds: Dim[]): Expr => ds.reduce<Expr>((e, d) => mul(e, dim(d)), i(1));
 
 /** Loops over rows of `shape` along `axis`: body(indexOf(k)) where indexOf gives the flat index of element k. */
 export function forEachRow(shape: Dim[], axis: number, body: (at: (k: Expr) => Expr) => Stmt[]): Stmt[] {

@@ -2,12 +2,11 @@
 // dispatch counting sort with Switch capacity, the weighted combine, and the router losses.
 import { evalDim, numel } from '../../ir/dims.ts';
 import type { Dim } from '../../ir/types.ts';
-import { add, bin, dim, div, f, fvar, i, ivar, letF, letI, load, loadI, loop, mul, par, select, set, store, sub, toF, toI, un, when } from '../expr.ts';
+import { add, bin, dim, div, f, fvar, i, ivar, letF, letI, load, loadI, loop, mul, par, product, select, set, store, sub, toF, toI, un, when } from '../expr.ts';
 import type { Expr, Stmt } from '../ir.ts';
 import { balancedHash } from '../../ir/hash.ts';
 import type { OpLowering } from './context.ts';
 
-const product = (ds: Dim[]): Expr => ds.reduce<Expr>((e, d) => mul(e, dim(d)), i(1));
 const not = (e: Expr) => bin('==', e, i(0));
 
 /**
