@@ -6,7 +6,7 @@ import { planMemory, type MemoryPlan } from '../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../compiler/kernel/schedule.ts';
 import { renderProgram } from '../targets/wasm/render.ts';
 import type { Executor } from '../runtime/run-model.ts';
-import { WasmProgram } from '../runtime/wasm/run.ts';
+import { WasmProgram, type WasmRun } from '../runtime/wasm/run.ts';
 
 export interface CompiledWasm {
   program: KernelProgram;
@@ -22,8 +22,8 @@ export function compileWasm(graph: Graph): CompiledWasm {
   return { program, plan, binary, sizes };
 }
 
-export function wasmExecutor(graph: Graph): Executor {
+export function wasmExecutor(graph: Graph, profile?: WasmRun['profile']): Executor {
   const c = compileWasm(graph);
   const wasm = new WasmProgram(c.program, c.plan, c.binary, c.sizes);
-  return (weights, inputs, sizes) => wasm.run({ params: (n) => weights.get(n)!.data, inputs, sizes });
+  return (weights, inputs, sizes) => wasm.run({ params: (n) => weights.get(n)!.data, inputs, sizes, profile });
 }

@@ -17,11 +17,13 @@ export interface RunOptions {
   out: string;
   target: string;
   dump?: string[];
+  profile?: boolean;
 }
 
 const targets = ['ref', 'wasm'];
 
 export async function runCommand(file: string, opts: RunOptions): Promise<void> {
+  const byOp = new Map<string, { ms: number; calls: number }>();
   if (!targets.includes(opts.target)) throw new UsageError(`--target ${opts.target} is not available; the targets are: ${targets.join(', ')}`);
   for (const d of opts.dump ?? []) if (d !== 'hidden') throw new UsageError(`--dump ${d}: the only dump is 'hidden'`);
   const outDir = dirname(opts.out);
@@ -32,11 +34,27 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
   const checkpoint = openCheckpoint(opts.weights);
   try {
     // binaryen is large and slow to load: only the wasm target pays for it.
-    const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph) : referenceExecutor(graph);
+    const profile = opts.profile
+      ? (_kernel: string, ops: string[], ms: number) => {
+          const key = ops.join('+');
+          const e = byOp.get(key) ?? { ms: 0, calls: 0 };
+          byOp.set(key, { ms: e.ms + ms, calls: e.calls + 1 });
+        }
+      : undefined;
+    if (opts.profile && opts.target !== 'wasm') throw new UsageError('--profile times compiled kernels: use it with --target wasm');
+    const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph, profile) : referenceExecutor(graph);
     const outputs = runModel(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, executor);
     writeSafetensors(opts.out, outputs.map((o) => ({ name: o.name, dtype: 'F32', shape: o.shape, data: o.data })));
   } finally {
     checkpoint.close();
   }
   process.stderr.write(`wrote ${opts.out}\n`);
+  if (opts.profile) {
+    const total = [...byOp.values()].reduce((s, e) => s + e.ms, 0);
+    const rows = [...byOp.entries()].sort((a, b) => b[1].ms - a[1].ms);
+    const w = Math.max(...rows.map(([k]) => k.length), 6);
+    process.stdout.write(`${'kernel'.padEnd(w)}  calls        ms      %\n`);
+    for (const [k, e] of rows) process.stdout.write(`${k.padEnd(w)}  ${String(e.calls).padStart(5)}  ${e.ms.toFixed(2).padStart(8)}  ${((100 * e.ms) / total).toFixed(1).padStart(5)}\n`);
+    process.stdout.write(`${'total'.padEnd(w)}  ${' '.repeat(5)}  ${total.toFixed(2).padStart(8)}\n`);
+  }
 }

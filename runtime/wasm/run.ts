@@ -42,6 +42,8 @@ export interface WasmRun {
   params: (name: string) => Storage;
   inputs: Record<string, Storage>;
   sizes: Record<string, number>;
+  /** Receives each kernel's wall time in milliseconds (for `moec run --profile`). */
+  profile?: (kernel: string, ops: string[], ms: number) => void;
 }
 
 export class WasmProgram {
@@ -77,7 +79,14 @@ export class WasmProgram {
     });
     for (const k of this.program.kernels) {
       const fn = instance.exports[k.name] as (...args: number[]) => void;
-      fn(...k.buffers.map((b) => offset.get(b.name)!), ...sizeArgs);
+      const args = [...k.buffers.map((b) => offset.get(b.name)!), ...sizeArgs];
+      if (!r.profile) {
+        fn(...args);
+        continue;
+      }
+      const t0 = performance.now();
+      fn(...args);
+      r.profile(k.name, k.ops, performance.now() - t0);
     }
     const out: Record<string, Storage> = {};
     for (const o of this.program.outputs) {

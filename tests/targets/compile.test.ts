@@ -37,3 +37,14 @@ it('an unknown target is refused with the list of targets', () => {
   expect(r.status).toBe(1);
   expect(r.stderr).toContain("error: option '--target <target>' argument 'metal' is invalid. Allowed choices are wasm.");
 });
+
+it('moec run --target wasm --profile prints the time of each kind of kernel', () => {
+  const spec = join(scratch, 'olmoe-profile.moe');
+  const moec = (...a: string[]) => spawnSync(process.execPath, [bin, ...a], { encoding: 'utf8' });
+  expect(moec('import', 'hf', fixture, '-o', spec).status).toBe(0);
+  const r = moec('run', spec, '--weights', fixture, '--input', join(fixture, 'inputs.json'), '--out', join(scratch, 'profiled.safetensors'), '--target', 'wasm', '--profile');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^kernel\s+calls\s+ms\s+%\n/);
+  expect(r.stdout).toMatch(/\ngated_grouped_linear\s+2\s+[\d.]+\s+[\d.]+\n/);
+  expect(r.stdout).toMatch(/\ntotal\s+[\d.]+\n$/);
+});
