@@ -1,29 +1,44 @@
 // From a checked model to a compiled program for a target: the graph IR through its passes, scheduled into kernels,
-// memory-planned, and rendered.
+// tensorized for the target's matmul, memory-planned, and rendered.
 import type { Graph } from '../compiler/ir/types.ts';
 import type { KernelProgram } from '../compiler/kernel/ir.ts';
 import { planMemory, type MemoryPlan } from '../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../compiler/kernel/schedule.ts';
+import { gemmConfig, gemmScratchBytes, panelWidth, type GemmConfig } from '../targets/wasm/gemm.ts';
 import { renderProgram } from '../targets/wasm/render.ts';
+import { tensorize } from '../targets/wasm/tensorize.ts';
 import type { Executor } from '../runtime/run-model.ts';
+import { relaxedSimdSupported } from '../runtime/wasm/features.ts';
 import { WasmProgram, type WasmRun } from '../runtime/wasm/run.ts';
 
 export interface CompiledWasm {
   program: KernelProgram;
   plan: MemoryPlan;
-  binary: Uint8Array;
+  /** One binary per instruction set: plain SIMD128, and relaxed SIMD (FMA) where the engine has it. */
+  binaries: { simd: Uint8Array; relaxed: Uint8Array };
   sizes: string[];
+  scratchBytes: number;
 }
 
 export function compileWasm(graph: Graph): CompiledWasm {
-  const program = scheduleGraph(graph);
+  const simd = gemmConfig(false);
+  const relaxed = gemmConfig(true);
+  const program = tensorize(scheduleGraph(graph), panelWidth(simd));
   const plan = planMemory(program);
-  const { binary, sizes } = renderProgram(program);
-  return { program, plan, binary, sizes };
+  const render = (gemm: GemmConfig) => renderProgram(program, { gemm, shared: true });
+  const a = render(simd);
+  return { program, plan, binaries: { simd: a.binary, relaxed: render(relaxed).binary }, sizes: a.sizes, scratchBytes: Math.max(gemmScratchBytes(simd), gemmScratchBytes(relaxed)) };
 }
 
-export function wasmExecutor(graph: Graph, profile?: WasmRun['profile']): Executor {
+export interface WasmExecutorOptions {
+  threads?: number;
+  profile?: WasmRun['profile'];
+}
+
+export function wasmExecutor(graph: Graph, options: WasmExecutorOptions = {}): Executor & { close(): void } {
   const c = compileWasm(graph);
-  const wasm = new WasmProgram(c.program, c.plan, c.binary, c.sizes);
-  return (weights, inputs, sizes) => wasm.run({ params: (n) => weights.get(n)!.data, inputs, sizes, profile });
+  const binary = relaxedSimdSupported() ? c.binaries.relaxed : c.binaries.simd;
+  const wasm = new WasmProgram(c.program, c.plan, binary, c.sizes, { threads: options.threads, scratchBytes: c.scratchBytes });
+  const run: Executor = (weights, inputs, sizes) => wasm.run({ params: (n) => weights.get(n)!.data, inputs, sizes, profile: options.profile });
+  return Object.assign(run, { close: () => wasm.close() });
 }

@@ -47,6 +47,7 @@ function program(): Command {
     .addOption(new Option('--target <target>', "where to run: 'ref' (the float32 reference interpreter) or 'wasm' (compiled WebAssembly)").choices(['ref', 'wasm']).default('ref'))
     .option('--dump <what>', "extra outputs: 'hidden' adds the residual stream after each block", collect)
     .option('--profile', 'print the time spent in each kind of kernel (compiled targets)')
+    .option('--threads <n>', 'threads for the wasm target (default: the machine\'s cores)')
     // Loaded on demand: the runtime is only needed to run models.
     .action(async (file: string, opts) => (await import('./commands/run.ts')).runCommand(file, opts));
   withSpecOptions(cmd.command('compile').description('compile a spec for a target: kernels, manifest.json and a TypeScript runtime module').argument('<file>', '.moe file'))

@@ -31,18 +31,20 @@ export function compileCommand(file: string, opts: CompileOptions): void {
   const ms = performance.now() - t0;
   const manifest: Manifest = {
     format: 'moec-compiled/1', model: graph.name, target: 'wasm', sizes: compiled.sizes, vocab: spec.vocab,
-    program: compiled.program, plan: planToJson(compiled.plan),
+    program: compiled.program, plan: planToJson(compiled.plan), scratchBytes: compiled.scratchBytes,
+    binaries: { simd: 'model.wasm', relaxed: 'model-relaxed.wasm' },
     params: graph.params.map((p) => ({ name: p.name, shape: p.type.shape.map(Number) })),
     checkpoint: (spec.checkpoint?.tensors ?? []).map(({ from, to, chunk }) => (chunk ? { from, to, chunk } : { from, to })),
   };
   mkdirSync(opts.out, { recursive: true });
-  writeAtomic(join(opts.out, 'model.wasm'), compiled.binary);
+  writeAtomic(join(opts.out, 'model.wasm'), compiled.binaries.simd);
+  writeAtomic(join(opts.out, 'model-relaxed.wasm'), compiled.binaries.relaxed);
   writeAtomic(join(opts.out, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
   writeAtomic(join(opts.out, 'model.ts'), runtimeModule({
     model: graph.name, source: file, target: 'wasm',
     inputs: graph.inputs.map((i) => i.name), outputs: graph.outputs.map((o) => o.name),
   }));
-  process.stderr.write(`wrote ${join(opts.out, 'model.wasm')} (${compiled.binary.length} bytes), manifest.json, model.ts\n`);
+  process.stderr.write(`wrote ${join(opts.out, 'model.wasm')} (${compiled.binaries.simd.length} bytes), model-relaxed.wasm (FMA), manifest.json, model.ts\n`);
   if (opts.report) {
     const r = memoryReport(compiled.program, compiled.plan, { batch: 1, seq, dec_seq: seq });
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;

@@ -1,5 +1,6 @@
 // moec run FILE --weights PATH --input inputs.json --out OUT.safetensors: runs a model on the reference executor.
 import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { checkOrThrow } from '../../compiler/api.ts';
 import { lowerModel } from '../../compiler/lower/model.ts';
@@ -18,6 +19,7 @@ export interface RunOptions {
   target: string;
   dump?: string[];
   profile?: boolean;
+  threads?: string;
 }
 
 const targets = ['ref', 'wasm'];
@@ -42,8 +44,15 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
         }
       : undefined;
     if (opts.profile && opts.target !== 'wasm') throw new UsageError('--profile times compiled kernels: use it with --target wasm');
-    const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph, profile) : referenceExecutor(graph);
-    const outputs = runModel(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, executor);
+    const threads = opts.threads === undefined ? availableParallelism() : Number(opts.threads);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads must be an integer from 1 to 64, got '${opts.threads}'`);
+    const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph, { profile, threads }) : referenceExecutor(graph);
+    let outputs;
+    try {
+      outputs = runModel(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, executor);
+    } finally {
+      (executor as { close?: () => void }).close?.();
+    }
     writeSafetensors(opts.out, outputs.map((o) => ({ name: o.name, dtype: 'F32', shape: o.shape, data: o.data })));
   } finally {
     checkpoint.close();

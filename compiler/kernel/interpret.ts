@@ -3,23 +3,11 @@
 import { evalDim } from '../ir/dims.ts';
 import type { Expr, Kernel, KernelProgram, Stmt } from './ir.ts';
 import type { MemoryPlan } from './memory-plan.ts';
+// The same erf as the reference executor (accurate to ~1e-15 over the whole line).
+import { erf } from '../../runtime/reference/kernels/elementwise.ts';
 
 export type Storage = Float32Array | Int32Array;
 
-function erf(x: number): number {
-  // Abramowitz–Stegun 7.1.26 is too coarse; integrate the series as the reference executor does.
-  const ax = Math.abs(x);
-  if (ax > 6) return Math.sign(x);
-  let term = ax;
-  let sum = ax;
-  for (let n = 1; n < 80; n++) {
-    term *= (-ax * ax) / n;
-    const t = term / (2 * n + 1);
-    sum += t;
-    if (Math.abs(t) < 1e-17) break;
-  }
-  return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
-}
 
 export function runKernel(kernel: Kernel, storage: Map<string, Storage>, sizes: Record<string, number>): void {
   const env = new Map<string, number>();
@@ -48,6 +36,7 @@ export function runKernel(kernel: Kernel, storage: Map<string, Storage>, sizes: 
         return b[idx]!;
       }
       case 'cast': return e.type === 'i32' ? Math.trunc(ev(e.a)) : ev(e.a);
+      case 'addr': throw new Error(`kernel ${kernel.name}: addresses belong to target programs`);
       case 'select': return ev(e.cond) ? ev(e.a) : ev(e.b);
       case 'un': {
         const a = ev(e.a);
@@ -114,6 +103,8 @@ export function runKernel(kernel: Kernel, storage: Map<string, Storage>, sizes: 
         case 'if':
           if (ev(s.cond)) exec(s.then);
           break;
+        case 'call':
+          throw new Error(`kernel ${kernel.name}: '${s.fn}' is an intrinsic of a target; the interpreter runs target-neutral programs`);
       }
     }
   };

@@ -13,7 +13,9 @@ export type Expr =
   | { k: 'bin'; op: BinOp; a: Expr; b: Expr; type: ScalarType }
   | { k: 'un'; op: UnOp; a: Expr; type: ScalarType }
   | { k: 'select'; cond: Expr; a: Expr; b: Expr; type: ScalarType }
-  | { k: 'cast'; a: Expr; type: ScalarType };
+  | { k: 'cast'; a: Expr; type: ScalarType }
+  /** The byte address of element `index` of a buffer (an argument of a target intrinsic). */
+  | { k: 'addr'; buffer: string; index: Expr; type: 'i32' };
 
 export type ScalarType = 'f32' | 'i32' | 'bool';
 export type BinOp = '+' | '-' | '*' | '/' | '%' | 'min' | 'max' | '<' | '<=' | '==' | '!=' | '&&' | '||';
@@ -26,7 +28,9 @@ export type Stmt =
   | { k: 'let'; name: string; value: Expr; type: ScalarType }
   | { k: 'set'; name: string; value: Expr }
   | { k: 'store'; buffer: string; index: Expr; value: Expr }
-  | { k: 'if'; cond: Expr; then: Stmt[] };
+  | { k: 'if'; cond: Expr; then: Stmt[] }
+  /** A call of a target intrinsic (the wasm target's `gemm`); only target passes produce it. */
+  | { k: 'call'; fn: string; args: Expr[] };
 
 export interface KernelBuffer {
   name: string;
@@ -36,6 +40,26 @@ export interface KernelBuffer {
   access: 'read' | 'write' | 'readwrite';
 }
 
+/**
+ * What a matrix-product kernel computes, for targets that run it with their own tiled matmul instead of the loop
+ * nest: out[r, n] = act(Σ_k x[r, k]·w[n, k] + bias[n]) + residual[r, n], with w in the Linear layout [E?, N, K].
+ * Two weights mean a gated product: act(x·w0ᵀ) ⊙ (x·w1ᵀ). With `offsets`, expert e multiplies rows
+ * offsets[e] … offsets[e+1]-1 by its own w[e] (the grouped matmul of MoE layers).
+ */
+export interface GemmSpec {
+  x: string;
+  weights: string[];
+  out: string;
+  rows: Expr;
+  N: number;
+  K: number;
+  offsets?: string;
+  experts?: number;
+  bias?: string;
+  act?: string;
+  residual?: string;
+}
+
 export interface Kernel {
   name: string;
   /** The graph op(s) it computes, for reports and fusion. */
@@ -43,6 +67,10 @@ export interface Kernel {
   loc?: string;
   buffers: KernelBuffer[];
   body: Stmt[];
+  /** Set on matrix products: the same computation as `body`, described for a target's tiled matmul. */
+  gemm?: GemmSpec;
+  /** Set by a target that splits this kernel across threads: it takes (…, u0, u1, scratch) and computes units u0…u1-1 of `units`. */
+  threads?: { units: number };
 }
 
 /** A buffer of the compiled program: a graph value, a parameter, an input or a scratch array. */
@@ -57,6 +85,8 @@ export interface ProgramBuffer {
   source: string;
   /** Another buffer whose storage this one shares (a reshape is a view, not a kernel). */
   aliasOf?: string;
+  /** A parameter repacked by a target at load time (kind 'param'): weights in NR-column panels, gated pairs interleaved. */
+  packed?: { layout: 'panels'; nr: number; sources: string[]; N: number; K: number; experts: number };
 }
 
 export interface KernelProgram {

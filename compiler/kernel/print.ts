@@ -10,6 +10,7 @@ export function printExpr(e: Expr, outer = 0): string {
     case 'size': return e.name;
     case 'load': return `${e.buffer}[${printExpr(e.index)}]`;
     case 'cast': return `${e.type}(${printExpr(e.a)})`;
+    case 'addr': return `&${e.buffer}[${printExpr(e.index)}]`;
     case 'select': return `select(${printExpr(e.cond)}, ${printExpr(e.a)}, ${printExpr(e.b)})`;
     case 'un': return `${e.op}(${printExpr(e.a)})`;
     case 'bin': {
@@ -32,6 +33,7 @@ function printStmts(stmts: Stmt[], indent: string, out: string[]): void {
       case 'let': out.push(`${indent}${s.type} ${s.name} = ${printExpr(s.value)}`); break;
       case 'set': out.push(`${indent}${s.name} = ${printExpr(s.value)}`); break;
       case 'store': out.push(`${indent}${s.buffer}[${printExpr(s.index)}] = ${printExpr(s.value)}`); break;
+      case 'call': out.push(`${indent}${s.fn}(${s.args.map((a) => printExpr(a)).join(', ')})`); break;
       case 'if':
         out.push(`${indent}if ${printExpr(s.cond)} {`);
         printStmts(s.then, `${indent}  `, out);

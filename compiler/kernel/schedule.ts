@@ -53,6 +53,7 @@ export function scheduleGraph(g: Graph): KernelProgram {
       return operand(o);
     });
     let extra = 0;
+    let gemm: Kernel['gemm'];
     const body = lowering({
       ins, outs, attrs: n.attrs,
       scratch: (dtype, size) => {
@@ -67,6 +68,9 @@ export function scheduleGraph(g: Graph): KernelProgram {
         local.push({ name: b.name, dtype, size: data.length, access: 'read' });
         return b.name;
       },
+      gemm: (spec) => {
+        gemm = spec;
+      },
     });
     const seen = new Set<string>();
     const kb = (o: Operand, access: KernelBuffer['access']): KernelBuffer[] => {
@@ -77,6 +81,7 @@ export function scheduleGraph(g: Graph): KernelProgram {
     };
     const kernel: Kernel = { name, ops: [n.op], buffers: [...ins.flatMap((o) => kb(o, 'read')), ...outs.flatMap((o) => kb(o, 'write')), ...local], body };
     if (n.loc) kernel.loc = n.loc;
+    if (gemm) kernel.gemm = gemm;
     kernels.push(kernel);
   });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readInputs } from '../inputs.ts';
 import { openCheckpoint } from '../safetensors/index.ts';
 import { bindWeights } from '../weights/bind.ts';
+import { relaxedSimdSupported } from './features.ts';
 import { planFromJson, type Manifest } from './manifest.ts';
 import { WasmProgram, type Storage } from './run.ts';
 
@@ -14,10 +15,11 @@ export interface CompiledModel {
   close(): void;
 }
 
-export function loadCompiledModel(dir: string, weights: string): CompiledModel {
+export function loadCompiledModel(dir: string, weights: string, options: { threads?: number } = {}): CompiledModel {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
   if (manifest.format !== 'moec-compiled/1') throw new Error(`${join(dir, 'manifest.json')}: not a moec compiled model (format ${String(manifest.format)})`);
-  const wasm = new WasmProgram(manifest.program, planFromJson(manifest.plan), readFileSync(join(dir, 'model.wasm')), manifest.sizes);
+  const binary = readFileSync(join(dir, relaxedSimdSupported() ? manifest.binaries.relaxed : manifest.binaries.simd));
+  const wasm = new WasmProgram(manifest.program, planFromJson(manifest.plan), binary, manifest.sizes, { threads: options.threads, scratchBytes: manifest.scratchBytes });
   const checkpoint = openCheckpoint(weights);
   const params = manifest.params.map((p) => ({ name: p.name, type: { dtype: 'f32' as const, shape: p.shape }, attrs: {} }));
   const bound = bindWeights(params, manifest.checkpoint, checkpoint, weights);
@@ -35,6 +37,8 @@ export function loadCompiledModel(dir: string, weights: string): CompiledModel {
       }
       return wasm.run({ params: (n) => bound.get(n)!.data, inputs: ids, sizes });
     },
-    close() {},
+    close() {
+      wasm.close();
+    },
   };
 }

@@ -1,42 +1,20 @@
-// Runs a compiled WebAssembly program: lays its buffers out in one linear memory (temporaries packed by the
-// memory plan), copies weights and inputs in, calls the kernels in order, reads the outputs back.
+// Runs a compiled WebAssembly program. Loading places the weights once at the bottom of one shared linear memory
+// (matmul weights repacked into panels), then each thread's scratch; a run places inputs and temporaries above them
+// (temporaries packed by the memory plan, the memory grown as the sizes need), calls the kernels in order (the
+// tensorized matmuls split over the threads) and reads the outputs back.
 import { evalDim } from '../../compiler/ir/dims.ts';
-import type { KernelProgram } from '../../compiler/kernel/ir.ts';
+import type { KernelProgram, ProgramBuffer } from '../../compiler/kernel/ir.ts';
 import type { MemoryPlan } from '../../compiler/kernel/memory-plan.ts';
 import { erf } from '../reference/kernels/elementwise.ts';
+import { packPanels } from './pack.ts';
+import { ThreadPool } from './threads.ts';
 
 export type Storage = Float32Array | Int32Array;
 
-interface Layout {
-  offset: Map<string, number>;
-  bytes: number;
-}
-
 const ALIGN = 64;
+const PAGE = 65536;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
-
-function layout(p: KernelProgram, plan: MemoryPlan, sizes: Record<string, number>): Layout {
-  const offset = new Map<string, number>();
-  let top = ALIGN; // address 0 stays unused, so a stray null pointer is not a buffer
-  const place = (bytes: number) => {
-    const at = top;
-    top = align(top + Math.max(bytes, 4));
-    return at;
-  };
-  const slotAt = new Map<number, number>();
-  for (const b of p.buffers) {
-    if (b.aliasOf) continue;
-    const bytes = evalDim(b.size, sizes) * 4;
-    const slot = b.kind === 'temp' ? plan.slotOf.get(b.name) : undefined;
-    if (slot === undefined) offset.set(b.name, place(bytes));
-    else {
-      if (!slotAt.has(slot)) slotAt.set(slot, place(evalDim(plan.slots[slot]!.size, sizes) * 4));
-      offset.set(b.name, slotAt.get(slot)!);
-    }
-  }
-  for (const b of p.buffers) if (b.aliasOf) offset.set(b.name, offset.get(b.aliasOf)!);
-  return { offset, bytes: top };
-}
+const isFloat = (b: { dtype: string }) => b.dtype === 'f32' || b.dtype === 'f16' || b.dtype === 'bf16';
 
 export interface WasmRun {
   params: (name: string) => Storage;
@@ -46,54 +24,123 @@ export interface WasmRun {
   profile?: (kernel: string, ops: string[], ms: number) => void;
 }
 
+export interface WasmOptions {
+  /** Threads for the tensorized matmuls (1: no workers). */
+  threads?: number;
+  /** Bytes of scratch each thread's matmul needs. */
+  scratchBytes?: number;
+}
+
+/** Bump allocation from a base address. */
+class Arena {
+  constructor(public top: number) {}
+  place(bytes: number): number {
+    const at = this.top;
+    this.top = align(this.top + Math.max(bytes, 4));
+    return at;
+  }
+}
+
 export class WasmProgram {
   private readonly module: WebAssembly.Module;
+  private readonly threads: number;
+  private memory?: WebAssembly.Memory;
+  private instance?: WebAssembly.Instance;
+  private pool?: ThreadPool;
+  /** Addresses of the weights, constants and thread scratch, fixed at load. */
+  private readonly fixed = new Map<string, number>();
+  private scratch: number[] = [];
+  private base = 0;
 
-  constructor(readonly program: KernelProgram, readonly plan: MemoryPlan, binary: Uint8Array, readonly sizeNames: string[]) {
+  constructor(readonly program: KernelProgram, readonly plan: MemoryPlan, binary: Uint8Array, readonly sizeNames: string[], readonly options: WasmOptions = {}) {
     this.module = new WebAssembly.Module(new Uint8Array(binary));
+    this.threads = Math.max(1, options.threads ?? 1);
+  }
+
+  private grow(bytes: number): void {
+    const memory = this.memory!;
+    const need = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE;
+    if (need <= 0) return;
+    if (memory.buffer.byteLength / PAGE + need > 65536) throw new RangeError(`the model needs ${bytes} bytes of wasm memory; the limit is 4 GiB`);
+    memory.grow(need);
+  }
+
+  /** Places the weights (packing the matmul weights) and starts the threads. Called once, by the first run. */
+  load(params: (name: string) => Storage): void {
+    if (this.memory) return;
+    const arena = new Arena(ALIGN); // address 0 stays unused, so a stray null pointer is not a buffer
+    const resident = this.program.buffers.filter((b) => !b.aliasOf && (b.kind === 'param' || b.kind === 'const'));
+    for (const b of resident) this.fixed.set(b.name, arena.place(evalDim(b.size, {}) * 4));
+    for (let t = 0; t < this.threads; t++) this.scratch.push(arena.place(this.options.scratchBytes ?? 0));
+    this.base = arena.top;
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil(arena.top / PAGE) + 1, maximum: 65536, shared: true });
+    for (const b of resident) {
+      const n = evalDim(b.size, {});
+      const at = this.fixed.get(b.name)!;
+      const view = isFloat(b) ? new Float32Array(this.memory.buffer, at, n) : new Int32Array(this.memory.buffer, at, n);
+      if (b.kind === 'const') view.set(b.data!);
+      else if (b.packed) packPanels(b.packed, b.packed.sources.map((s) => params(s) as Float32Array), view as Float32Array);
+      else view.set(params(b.source));
+    }
+    const math = { exp: Math.exp, log: Math.log, tanh: Math.tanh, erf, sin: Math.sin, cos: Math.cos };
+    this.instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory }, math });
+    if (this.threads > 1) this.pool = new ThreadPool(this.module, this.memory, this.threads);
+  }
+
+  /** Addresses of the per-run buffers at these sizes, above the resident ones. */
+  private layout(sizes: Record<string, number>): Map<string, number> {
+    const offset = new Map(this.fixed);
+    const arena = new Arena(this.base);
+    const slotAt = new Map<number, number>();
+    for (const b of this.program.buffers) {
+      if (b.aliasOf || offset.has(b.name)) continue;
+      const slot = b.kind === 'temp' ? this.plan.slotOf.get(b.name) : undefined;
+      if (slot === undefined) offset.set(b.name, arena.place(evalDim(b.size, sizes) * 4));
+      else {
+        if (!slotAt.has(slot)) slotAt.set(slot, arena.place(evalDim(this.plan.slots[slot]!.size, sizes) * 4));
+        offset.set(b.name, slotAt.get(slot)!);
+      }
+    }
+    for (const b of this.program.buffers) if (b.aliasOf) offset.set(b.name, offset.get(b.aliasOf)!);
+    this.grow(arena.top);
+    return offset;
   }
 
   run(r: WasmRun): Record<string, Storage> {
-    const { offset, bytes } = layout(this.program, this.plan, r.sizes);
-    const pages = Math.ceil(bytes / 65536) + 1;
-    if (pages > 65536) throw new RangeError(`the model needs ${bytes} bytes of wasm memory; the limit is 4 GiB`);
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536 });
-    const math = { exp: Math.exp, log: Math.log, tanh: Math.tanh, erf, sin: Math.sin, cos: Math.cos };
-    const instance = new WebAssembly.Instance(this.module, { env: { memory }, math });
-    const view = (name: string, n: number, float: boolean): Storage => {
-      const at = offset.get(name)!;
-      return float ? new Float32Array(memory.buffer, at, n) : new Int32Array(memory.buffer, at, n);
-    };
-    for (const b of this.program.buffers) {
-      if (b.aliasOf) continue;
-      const float = b.dtype === 'f32' || b.dtype === 'f16' || b.dtype === 'bf16';
+    this.load(r.params);
+    const offset = this.layout(r.sizes);
+    const buffer = () => this.memory!.buffer;
+    const view = (b: ProgramBuffer): Storage => {
       const n = evalDim(b.size, r.sizes);
-      if (b.kind === 'param') view(b.name, n, float).set(r.params(b.source));
-      else if (b.kind === 'input') view(b.name, n, float).set(r.inputs[b.source]!);
-      else if (b.kind === 'const') view(b.name, n, float).set(b.data!);
-    }
+      const at = offset.get(b.name)!;
+      return isFloat(b) ? new Float32Array(buffer(), at, n) : new Int32Array(buffer(), at, n);
+    };
+    for (const b of this.program.buffers) if (b.kind === 'input' && !b.aliasOf) view(b).set(r.inputs[b.source]!);
     const sizeArgs = this.sizeNames.map((s) => {
       const v = r.sizes[s];
       if (v === undefined) throw new Error(`no size given for '${s}'`);
       return v;
     });
+    const exports = this.instance!.exports;
     for (const k of this.program.kernels) {
-      const fn = instance.exports[k.name] as (...args: number[]) => void;
+      const fn = exports[k.name] as (...args: number[]) => void;
       const args = [...k.buffers.map((b) => offset.get(b.name)!), ...sizeArgs];
-      if (!r.profile) {
-        fn(...args);
-        continue;
+      const t0 = r.profile ? performance.now() : 0;
+      if (!k.threads) fn(...args);
+      else if (!this.pool) fn(...args, 0, k.threads.units, this.scratch[0]!);
+      else {
+        const T = this.threads;
+        const units = k.threads.units;
+        this.pool.run(k.name, (t) => [...args, Math.floor((t * units) / T), Math.floor(((t + 1) * units) / T), this.scratch[t]!], (a) => fn(...a));
       }
-      const t0 = performance.now();
-      fn(...args);
-      r.profile(k.name, k.ops, performance.now() - t0);
+      if (r.profile) r.profile(k.name, k.ops, performance.now() - t0);
     }
     const out: Record<string, Storage> = {};
-    for (const o of this.program.outputs) {
-      const b = this.program.buffers.find((x) => x.name === o.buffer)!;
-      const float = b.dtype === 'f32' || b.dtype === 'f16' || b.dtype === 'bf16';
-      out[o.name] = view(o.buffer, evalDim(b.size, r.sizes), float).slice();
-    }
+    for (const o of this.program.outputs) out[o.name] = view(this.program.buffers.find((x) => x.name === o.buffer)!).slice();
     return out;
+  }
+
+  close(): void {
+    this.pool?.close();
   }
 }

@@ -2,6 +2,8 @@
 // parameters are the byte addresses of its buffers in linear memory followed by the run-time sizes.
 import binaryen from 'binaryen';
 import type { Expr, Kernel, KernelProgram, ScalarType, Stmt } from '../../compiler/kernel/ir.ts';
+import { addGemm, type GemmConfig } from './gemm.ts';
+import { threadParams } from './tensorize.ts';
 
 /** Transcendentals wasm lacks are imported from the host as f64 → f64 (module "math"). */
 export const mathImports = ['exp', 'log', 'tanh', 'erf', 'sin', 'cos'] as const;
@@ -10,7 +12,7 @@ export const mathImports = ['exp', 'log', 'tanh', 'erf', 'sin', 'cos'] as const;
 export function programSizes(p: KernelProgram): string[] {
   const names = new Set<string>();
   const visitE = (e: Expr): void => {
-    if (e.k === 'size') names.add(e.name);
+    if (e.k === 'size' && !e.name.startsWith('#')) names.add(e.name);
     if ('a' in e) visitE(e.a);
     if ('b' in e) visitE(e.b);
     if ('cond' in e) visitE(e.cond);
@@ -26,7 +28,8 @@ export function programSizes(p: KernelProgram): string[] {
     } else if (s.k === 'store') {
       visitE(s.index);
       visitE(s.value);
-    } else visitE(s.value);
+    } else if (s.k === 'call') s.args.forEach(visitE);
+    else visitE(s.value);
   };
   for (const k of p.kernels) k.body.forEach(visitS);
   return [...names].sort();
@@ -35,7 +38,7 @@ export function programSizes(p: KernelProgram): string[] {
 const wasmType = (t: ScalarType) => (t === 'f32' ? binaryen.f32 : binaryen.i32);
 
 function renderKernel(m: binaryen.Module, k: Kernel, sizes: string[]): void {
-  const params = [...k.buffers.map((b) => b.name), ...sizes.map((s) => `size:${s}`)];
+  const params = [...k.buffers.map((b) => b.name), ...[...sizes, ...(k.threads ? threadParams : [])].map((s) => `size:${s}`)];
   const locals = new Map<string, { index: number; type: ScalarType }>();
   params.forEach((p, index) => locals.set(p, { index, type: 'i32' }));
   const varTypes: number[] = [];
@@ -66,6 +69,8 @@ function renderKernel(m: binaryen.Module, k: Kernel, sizes: string[]): void {
         return m.local.get(locals.get(`size:${e.name}`)!.index, binaryen.i32);
       case 'load':
         return e.type === 'f32' ? m.f32.load(0, 4, address(e.buffer, e.index)) : m.i32.load(0, 4, address(e.buffer, e.index));
+      case 'addr':
+        return address(e.buffer, e.index);
       case 'cast':
         if (e.type === typeOf(e.a)) return expr(e.a);
         return e.type === 'f32' ? m.f32.convert_s.i32(expr(e.a)) : m.i32.trunc_s_sat.f32(expr(e.a));
@@ -129,6 +134,8 @@ function renderKernel(m: binaryen.Module, k: Kernel, sizes: string[]): void {
         }
         case 'if':
           return m.if(expr(s.cond), m.block(null, stmts(s.then)));
+        case 'call':
+          return m.call(s.fn, s.args.map(expr), binaryen.none);
         case 'for': {
           const id = labels++;
           const v = local(s.var, 'i32');
@@ -163,14 +170,30 @@ export interface WasmModule {
   sizes: string[];
 }
 
+export interface RenderOptions {
+  optimize?: boolean;
+  /** The matmul's tile and instruction choice (needed when the program has tensorized kernels). */
+  gemm?: GemmConfig;
+  /** Import a shared memory, for worker threads. */
+  shared?: boolean;
+}
+
 /** The whole program as one module importing its memory ("env", "memory") and the math functions. */
-export function renderProgram(p: KernelProgram, options: { optimize?: boolean } = {}): WasmModule {
+export function renderProgram(p: KernelProgram, options: RenderOptions = {}): WasmModule {
   const m = new binaryen.Module();
-  m.setFeatures(binaryen.Features.MVP | binaryen.Features.NontrappingFPToInt | binaryen.Features.SIMD128 | binaryen.Features.BulkMemory);
-  m.addMemoryImport('0', 'env', 'memory');
+  let features = binaryen.Features.MVP | binaryen.Features.NontrappingFPToInt | binaryen.Features.SIMD128 | binaryen.Features.BulkMemory;
+  if (options.gemm?.fma) features |= binaryen.Features.RelaxedSIMD;
+  if (options.shared) features |= binaryen.Features.Atomics;
+  m.setFeatures(features);
+  m.setMemory(1, 65536, null, [], options.shared ?? false, false, '0');
+  m.addMemoryImport('0', 'env', 'memory', options.shared ?? false);
   for (const fn of mathImports) m.addFunctionImport(`math.${fn}`, 'math', fn, binaryen.createType([binaryen.f64]), binaryen.f64);
   const sizes = programSizes(p);
   try {
+    if (p.kernels.some((k) => k.threads)) {
+      if (!options.gemm) throw new Error('the program has tensorized kernels: render it with a gemm configuration');
+      addGemm(m, options.gemm);
+    }
     for (const k of p.kernels) renderKernel(m, k, sizes);
     if (!m.validate()) throw new Error('binaryen rejected the generated module');
     if (options.optimize !== false) {

@@ -20,7 +20,7 @@ it('compiles a fixture and runs it from the generated TypeScript module', async 
   expect(moec('import', 'hf', fixture, '-o', spec).status).toBe(0);
   const out = join(outRoot, `olmoe-${process.pid}`);
   const r = moec('compile', spec, '--target', 'wasm', '-o', out, '--report', '--seq', '16');
-  expect(r.stderr).toMatch(/^wrote .*model\.wasm \(\d+ bytes\), manifest\.json, model\.ts\n$/);
+  expect(r.stderr).toMatch(/^wrote .*model\.wasm \(\d+ bytes\), model-relaxed\.wasm \(FMA\), manifest\.json, model\.ts\n$/);
   expect(r.stdout).toMatch(/^kernels\s+\d+\ntemporaries\s+\d+ in \d+ planned buffers\nactivations \(batch 1, seq 16\)\s+[\d.]+ MiB peak planned/);
   for (const f of ['model.wasm', 'manifest.json', 'model.ts']) expect(existsSync(join(out, f))).toBe(true);
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { format: string; program: { kernels: unknown[] } };

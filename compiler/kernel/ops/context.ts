@@ -1,7 +1,7 @@
 // What an op lowering sees: its operands and results as named buffers with symbolic shapes, and its attributes.
 import type { Attr, Dim, DType } from '../../ir/types.ts';
 import { load, loadI } from '../expr.ts';
-import type { Expr, Stmt } from '../ir.ts';
+import type { Expr, GemmSpec, Stmt } from '../ir.ts';
 
 export interface Operand {
   buffer: string;
@@ -17,6 +17,8 @@ export interface OpContext {
   scratch(dtype: DType, size: Dim): string;
   /** A compile-time table the kernel reads. */
   constant(dtype: DType, data: number[]): string;
+  /** Marks the kernel as a matrix product a target may run with its own tiled matmul. */
+  gemm(spec: GemmSpec): void;
 }
 
 export type OpLowering = (ctx: OpContext) => Stmt[];

@@ -1,8 +1,8 @@
 // Matrix products as loop nests: a parallel grid over the result, a serial reduction over the inner dimension.
 // (Targets tile and vectorise these loops; the loop nest states what is computed.)
 import { add, dim, f, fvar, i, ivar, letF, load, loadI, loop, mul, par, product, set, store } from '../expr.ts';
-import type { Expr, Stmt } from '../ir.ts';
-import type { OpLowering } from './context.ts';
+import type { Expr, GemmSpec, Stmt } from '../ir.ts';
+import type { OpContext, OpLowering } from './context.ts';
 import { activationFns } from './elementwise.ts';
 
 
@@ -40,26 +40,45 @@ function gatedDot(x: string, wg: string, wu: string, out: string, r: Expr, o: Ex
   ];
 }
 
+/** Describes the product for targets with a tiled matmul, when the weight's dimensions are static. */
+function describe(ctx: OpContext, spec: Omit<GemmSpec, 'N' | 'K' | 'rows'>, rows: Expr): void {
+  const shape = ctx.ins.find((o) => o.buffer === spec.weights[0])!.shape;
+  const [N, K] = shape.slice(-2);
+  if (typeof N !== 'number' || typeof K !== 'number') return;
+  if (ctx.ins.some((o) => o.dtype !== 'f32' && o.dtype !== 'i32') || ctx.outs[0]!.dtype !== 'f32') return;
+  ctx.gemm({ ...spec, N, K, rows });
+}
+
+const act = (attrs: Record<string, unknown>) => (attrs.act === undefined ? {} : { act: String(attrs.act) });
+
 export const matmulOps: Record<string, OpLowering> = {
-  linear: ({ ins, outs, attrs }) => {
+  linear: (ctx) => {
+    const { ins, outs, attrs } = ctx;
     const [x, w, b] = ins;
     const [N, K] = w!.shape.map(dim) as [Expr, Expr];
     const rows = product(x!.shape.slice(0, -1));
+    describe(ctx, { x: x!.buffer, weights: [w!.buffer], out: outs[0]!.buffer, ...(b ? { bias: b.buffer } : {}), ...act(attrs) }, rows);
     return [par('r', rows, [par('n', N, dot(x!.buffer, w!.buffer, outs[0]!.buffer, ivar('r'), ivar('n'), K, N, i(0), b ? load(b.buffer, ivar('n')) : undefined, attrs.act))])];
   },
-  linear_add: ({ ins, outs }) => {
+  linear_add: (ctx) => {
+    const { ins, outs } = ctx;
     const [x, w, r] = ins;
     const [N, K] = w!.shape.map(dim) as [Expr, Expr];
+    describe(ctx, { x: x!.buffer, weights: [w!.buffer], out: outs[0]!.buffer, residual: r!.buffer }, product(x!.shape.slice(0, -1)));
     return [par('r', product(x!.shape.slice(0, -1)), [par('n', N, dot(x!.buffer, w!.buffer, outs[0]!.buffer, ivar('r'), ivar('n'), K, N, i(0), undefined, undefined, r!.buffer))])];
   },
-  gated_linear: ({ ins, outs, attrs }) => {
+  gated_linear: (ctx) => {
+    const { ins, outs, attrs } = ctx;
     const [x, wg, wu] = ins;
     const [N, K] = wg!.shape.map(dim) as [Expr, Expr];
+    describe(ctx, { x: x!.buffer, weights: [wg!.buffer, wu!.buffer], out: outs[0]!.buffer, ...act(attrs) }, product(x!.shape.slice(0, -1)));
     return [par('r', product(x!.shape.slice(0, -1)), [par('n', N, gatedDot(x!.buffer, wg!.buffer, wu!.buffer, outs[0]!.buffer, ivar('r'), ivar('n'), K, N, i(0), attrs.act))])];
   },
-  gated_grouped_linear: ({ ins, outs, attrs }) => {
+  gated_grouped_linear: (ctx) => {
+    const { ins, outs, attrs } = ctx;
     const [rows, wg, wu, offsets] = ins;
     const [E, N, K] = wg!.shape.map(dim) as [Expr, Expr, Expr];
+    if (typeof wg!.shape[0] === 'number') describe(ctx, { x: rows!.buffer, weights: [wg!.buffer, wu!.buffer], out: outs[0]!.buffer, offsets: offsets!.buffer, experts: wg!.shape[0], ...act(attrs) }, dim(rows!.shape[0]!));
     const e = ivar('e');
     return [par('e', E, [loop('r', { k: 'bin', op: '-', a: loadI(offsets!.buffer, add(e, i(1))), b: loadI(offsets!.buffer, e), type: 'i32' }, [
       par('n', N, gatedDot(rows!.buffer, wg!.buffer, wu!.buffer, outs[0]!.buffer, add(loadI(offsets!.buffer, e), ivar('r')), ivar('n'), K, N, mul(e, mul(N, K)), attrs.act)),
@@ -89,9 +108,11 @@ export const matmulOps: Record<string, OpLowering> = {
     ])])])];
   },
   // One grouped matmul over all experts: expert e owns rows offsets[e] … offsets[e+1]-1 and multiplies them by w[e]ᵀ.
-  grouped_linear: ({ ins, outs, attrs }) => {
+  grouped_linear: (ctx) => {
+    const { ins, outs, attrs } = ctx;
     const [rows, w, offsets, b] = ins;
     const [E, N, K] = w!.shape.map(dim) as [Expr, Expr, Expr];
+    if (typeof w!.shape[0] === 'number') describe(ctx, { x: rows!.buffer, weights: [w!.buffer], out: outs[0]!.buffer, offsets: offsets!.buffer, experts: w!.shape[0], ...(b ? { bias: b.buffer } : {}), ...act(attrs) }, dim(rows!.shape[0]!));
     const e = ivar('e');
     const bias = b ? load(b.buffer, add(mul(e, N), ivar('n'))) : undefined;
     return [par('e', E, [loop('r', { k: 'bin', op: '-', a: loadI(offsets!.buffer, add(e, i(1))), b: loadI(offsets!.buffer, e), type: 'i32' }, [

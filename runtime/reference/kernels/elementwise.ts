@@ -24,7 +24,7 @@ export function erfc(x: number): number {
 }
 
 /** erf(x) = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1)), for |x| < 2.5. */
-function erfSeries(x: number): number {
+export function erfSeries(x: number): number {
   let term = x;
   let sum = x;
   const x2 = x * x;
