@@ -4,7 +4,7 @@ import type { Graph } from '../compiler/ir/types.ts';
 import type { KernelProgram } from '../compiler/kernel/ir.ts';
 import { planMemory, type MemoryPlan } from '../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../compiler/kernel/schedule.ts';
-import { gemmConfig, gemmScratchBytes, panelWidth, type GemmConfig } from '../targets/wasm/gemm.ts';
+import { gemmConfig, gemmScratch, panelWidth, type GemmConfig } from '../targets/wasm/gemm.ts';
 import { renderProgram } from '../targets/wasm/render.ts';
 import { tensorize } from '../targets/wasm/tensorize.ts';
 import type { Executor } from '../runtime/run-model.ts';
@@ -17,17 +17,16 @@ export interface CompiledWasm {
   /** One binary per instruction set: plain SIMD128, and relaxed SIMD (FMA) where the engine has it. */
   binaries: { simd: Uint8Array; relaxed: Uint8Array };
   sizes: string[];
-  scratchBytes: number;
 }
 
 export function compileWasm(graph: Graph): CompiledWasm {
   const simd = gemmConfig(false);
   const relaxed = gemmConfig(true);
-  const program = tensorize(scheduleGraph(graph), panelWidth(simd));
+  const program = tensorize(scheduleGraph(graph), { nr: panelWidth(simd), gemmScratch });
   const plan = planMemory(program);
   const render = (gemm: GemmConfig) => renderProgram(program, { gemm, shared: true });
   const a = render(simd);
-  return { program, plan, binaries: { simd: a.binary, relaxed: render(relaxed).binary }, sizes: a.sizes, scratchBytes: Math.max(gemmScratchBytes(simd), gemmScratchBytes(relaxed)) };
+  return { program, plan, binaries: { simd: a.binary, relaxed: render(relaxed).binary }, sizes: a.sizes };
 }
 
 export interface WasmExecutorOptions {
@@ -38,7 +37,7 @@ export interface WasmExecutorOptions {
 export function wasmExecutor(graph: Graph, options: WasmExecutorOptions = {}): Executor & { close(): void } {
   const c = compileWasm(graph);
   const binary = relaxedSimdSupported() ? c.binaries.relaxed : c.binaries.simd;
-  const wasm = new WasmProgram(c.program, c.plan, binary, c.sizes, { threads: options.threads, scratchBytes: c.scratchBytes });
+  const wasm = new WasmProgram(c.program, c.plan, binary, c.sizes, { threads: options.threads });
   const run: Executor = (weights, inputs, sizes) => wasm.run({ params: (n) => weights.get(n)!.data, inputs, sizes, profile: options.profile });
   return Object.assign(run, { close: () => wasm.close() });
 }

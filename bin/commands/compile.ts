@@ -31,7 +31,7 @@ export function compileCommand(file: string, opts: CompileOptions): void {
   const ms = performance.now() - t0;
   const manifest: Manifest = {
     format: 'moec-compiled/1', model: graph.name, target: 'wasm', sizes: compiled.sizes, vocab: spec.vocab,
-    program: compiled.program, plan: planToJson(compiled.plan), scratchBytes: compiled.scratchBytes,
+    program: compiled.program, plan: planToJson(compiled.plan),
     binaries: { simd: 'model.wasm', relaxed: 'model-relaxed.wasm' },
     params: graph.params.map((p) => ({ name: p.name, shape: p.type.shape.map(Number) })),
     checkpoint: (spec.checkpoint?.tensors ?? []).map(({ from, to, chunk }) => (chunk ? { from, to, chunk } : { from, to })),

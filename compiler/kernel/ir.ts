@@ -60,6 +60,27 @@ export interface GemmSpec {
   residual?: string;
 }
 
+/** softmax(scale·q·kᵀ + bias [+ causal mask]) · v, as the attention op defines it (q [batch, qLen, heads, headDim]). */
+export interface AttentionSpec {
+  q: string;
+  k: string;
+  v: string;
+  out: string;
+  bias?: string;
+  biasShape?: Dim[];
+  batch: Dim;
+  qLen: Dim;
+  heads: Dim;
+  headDim: Dim;
+  kLen: Dim;
+  kvHeads: Dim;
+  vDim: Dim;
+  causal: boolean;
+  scale: number;
+  /** q and k are rotated as they are read (RoPE fused into the attention); `inv` is the inverse-frequency table. */
+  rope?: { inv: string; rotaryDim: number; interleaved: boolean };
+}
+
 export interface Kernel {
   name: string;
   /** The graph op(s) it computes, for reports and fusion. */
@@ -69,8 +90,13 @@ export interface Kernel {
   body: Stmt[];
   /** Set on matrix products: the same computation as `body`, described for a target's tiled matmul. */
   gemm?: GemmSpec;
-  /** Set by a target that splits this kernel across threads: it takes (…, u0, u1, scratch) and computes units u0…u1-1 of `units`. */
-  threads?: { units: number };
+  /** Set on attention: what it computes, for targets with their own attention. */
+  attention?: AttentionSpec;
+  /**
+   * Set by a target that splits this kernel across threads: it takes (…, u0, u1, scratch) and computes units u0…u1-1
+   * of `units`, with `scratch` f32 elements (the sum of these sizes) of its own at address `scratch`.
+   */
+  threads?: { units: Dim; scratch: Dim[] };
 }
 
 /** A buffer of the compiled program: a graph value, a parameter, an input or a scratch array. */

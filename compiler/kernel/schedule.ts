@@ -54,6 +54,7 @@ export function scheduleGraph(g: Graph): KernelProgram {
     });
     let extra = 0;
     let gemm: Kernel['gemm'];
+    let attention: Kernel['attention'];
     const body = lowering({
       ins, outs, attrs: n.attrs,
       scratch: (dtype, size) => {
@@ -71,6 +72,9 @@ export function scheduleGraph(g: Graph): KernelProgram {
       gemm: (spec) => {
         gemm = spec;
       },
+      attention: (spec) => {
+        attention = spec;
+      },
     });
     const seen = new Set<string>();
     const kb = (o: Operand, access: KernelBuffer['access']): KernelBuffer[] => {
@@ -82,6 +86,7 @@ export function scheduleGraph(g: Graph): KernelProgram {
     const kernel: Kernel = { name, ops: [n.op], buffers: [...ins.flatMap((o) => kb(o, 'read')), ...outs.flatMap((o) => kb(o, 'write')), ...local], body };
     if (n.loc) kernel.loc = n.loc;
     if (gemm) kernel.gemm = gemm;
+    if (attention) kernel.attention = attention;
     kernels.push(kernel);
   });
 

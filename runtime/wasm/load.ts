@@ -19,7 +19,7 @@ export function loadCompiledModel(dir: string, weights: string, options: { threa
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
   if (manifest.format !== 'moec-compiled/1') throw new Error(`${join(dir, 'manifest.json')}: not a moec compiled model (format ${String(manifest.format)})`);
   const binary = readFileSync(join(dir, relaxedSimdSupported() ? manifest.binaries.relaxed : manifest.binaries.simd));
-  const wasm = new WasmProgram(manifest.program, planFromJson(manifest.plan), binary, manifest.sizes, { threads: options.threads, scratchBytes: manifest.scratchBytes });
+  const wasm = new WasmProgram(manifest.program, planFromJson(manifest.plan), binary, manifest.sizes, { threads: options.threads });
   const checkpoint = openCheckpoint(weights);
   const params = manifest.params.map((p) => ({ name: p.name, type: { dtype: 'f32' as const, shape: p.shape }, attrs: {} }));
   const bound = bindWeights(params, manifest.checkpoint, checkpoint, weights);

@@ -15,8 +15,6 @@ export interface Manifest {
   program: KernelProgram;
   /** The module per instruction set (file names beside the manifest); the loader picks what the engine has. */
   binaries: { simd: string; relaxed: string };
-  /** Per-thread scratch of the tensorized matmuls, in bytes. */
-  scratchBytes: number;
   plan: { slots: MemoryPlan['slots']; slotOf: Record<string, number>; lifetimes: Record<string, [number, number]> };
   params: { name: string; shape: number[] }[];
   checkpoint: NameMapping[];

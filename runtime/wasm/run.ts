@@ -27,8 +27,6 @@ export interface WasmRun {
 export interface WasmOptions {
   /** Threads for the tensorized matmuls (1: no workers). */
   threads?: number;
-  /** Bytes of scratch each thread's matmul needs. */
-  scratchBytes?: number;
 }
 
 /** Bump allocation from a base address. */
@@ -49,7 +47,6 @@ export class WasmProgram {
   private pool?: ThreadPool;
   /** Addresses of the weights, constants and thread scratch, fixed at load. */
   private readonly fixed = new Map<string, number>();
-  private scratch: number[] = [];
   private base = 0;
 
   constructor(readonly program: KernelProgram, readonly plan: MemoryPlan, binary: Uint8Array, readonly sizeNames: string[], readonly options: WasmOptions = {}) {
@@ -71,7 +68,6 @@ export class WasmProgram {
     const arena = new Arena(ALIGN); // address 0 stays unused, so a stray null pointer is not a buffer
     const resident = this.program.buffers.filter((b) => !b.aliasOf && (b.kind === 'param' || b.kind === 'const'));
     for (const b of resident) this.fixed.set(b.name, arena.place(evalDim(b.size, {}) * 4));
-    for (let t = 0; t < this.threads; t++) this.scratch.push(arena.place(this.options.scratchBytes ?? 0));
     this.base = arena.top;
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(arena.top / PAGE) + 1, maximum: 65536, shared: true });
     for (const b of resident) {
@@ -88,7 +84,7 @@ export class WasmProgram {
   }
 
   /** Addresses of the per-run buffers at these sizes, above the resident ones. */
-  private layout(sizes: Record<string, number>): Map<string, number> {
+  private layout(sizes: Record<string, number>): { offset: Map<string, number>; scratch: number[] } {
     const offset = new Map(this.fixed);
     const arena = new Arena(this.base);
     const slotAt = new Map<number, number>();
@@ -102,13 +98,16 @@ export class WasmProgram {
       }
     }
     for (const b of this.program.buffers) if (b.aliasOf) offset.set(b.name, offset.get(b.aliasOf)!);
+    // Each thread's scratch: as much as the hungriest threaded kernel needs at these sizes.
+    const need = Math.max(0, ...this.program.kernels.map((k) => (k.threads ? k.threads.scratch.reduce<number>((s, d) => s + evalDim(d, sizes), 0) * 4 : 0)));
+    const scratch = Array.from({ length: this.threads }, () => arena.place(need));
     this.grow(arena.top);
-    return offset;
+    return { offset, scratch };
   }
 
   run(r: WasmRun): Record<string, Storage> {
     this.load(r.params);
-    const offset = this.layout(r.sizes);
+    const { offset, scratch } = this.layout(r.sizes);
     const buffer = () => this.memory!.buffer;
     const view = (b: ProgramBuffer): Storage => {
       const n = evalDim(b.size, r.sizes);
@@ -127,11 +126,13 @@ export class WasmProgram {
       const args = [...k.buffers.map((b) => offset.get(b.name)!), ...sizeArgs];
       const t0 = r.profile ? performance.now() : 0;
       if (!k.threads) fn(...args);
-      else if (!this.pool) fn(...args, 0, k.threads.units, this.scratch[0]!);
       else {
-        const T = this.threads;
-        const units = k.threads.units;
-        this.pool.run(k.name, (t) => [...args, Math.floor((t * units) / T), Math.floor(((t + 1) * units) / T), this.scratch[t]!], (a) => fn(...a));
+        const units = evalDim(k.threads.units, r.sizes);
+        if (!this.pool) fn(...args, 0, units, scratch[0]!);
+        else {
+          const T = this.threads;
+          this.pool.run(k.name, (t) => [...args, Math.floor((t * units) / T), Math.floor(((t + 1) * units) / T), scratch[t]!], (a) => fn(...a));
+        }
       }
       if (r.profile) r.profile(k.name, k.ops, performance.now() - t0);
     }

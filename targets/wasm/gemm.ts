@@ -28,8 +28,8 @@ export function gemmConfig(fma: boolean): GemmConfig {
 /** The panel width NR (columns per packed panel of B). */
 export const panelWidth = (c: GemmConfig) => 4 * c.nrv;
 
-/** Bytes of per-thread scratch one gemm call needs (the packed block of A). */
-export const gemmScratchBytes = (c: GemmConfig) => c.mc * c.kc * 4;
+/** f32 elements of per-thread scratch one gemm call needs (the packed block of A), for either configuration. */
+export const gemmScratch = Math.max(...[false, true].map((fma) => gemmConfig(fma).mc * gemmConfig(fma).kc));
 
 /** Names locals of a function being built; params first. */
 class Locals {

@@ -51,7 +51,8 @@ function renderKernel(m: binaryen.Module, k: Kernel, sizes: string[]): void {
     return index;
   };
   let labels = 0;
-  const base = (buffer: string) => m.local.get(locals.get(buffer)!.index, binaryen.i32);
+  // '#scratch' is the calling thread's scratch memory (a threaded kernel's last parameter).
+  const base = (buffer: string) => m.local.get(locals.get(buffer === '#scratch' ? 'size:#scratch' : buffer)!.index, binaryen.i32);
   const address = (buffer: string, index: Expr) => m.i32.add(base(buffer), m.i32.shl(expr(index), m.i32.const(2)));
   const typeOf = (e: Expr): ScalarType => (e.k === 'size' ? 'i32' : e.type);
   const math = (fn: string, a: binaryen.ExpressionRef) => m.f32.demote(m.call(`math.${fn}`, [m.f64.promote(a)], binaryen.f64));
@@ -88,6 +89,7 @@ function renderKernel(m: binaryen.Module, k: Kernel, sizes: string[]): void {
           case 'rsqrt': return m.f32.div(m.f32.const(1), m.f32.sqrt(a));
           case 'floor': return m.f32.floor(a);
           case 'abs': return m.f32.abs(a);
+          case 'exp': return m.call('expf', [a], binaryen.f32);
           default: return math(e.op, a);
         }
       }
@@ -127,7 +129,7 @@ function renderKernel(m: binaryen.Module, k: Kernel, sizes: string[]): void {
         }
         case 'store': {
           const at = address(s.buffer, s.index);
-          const buffer = k.buffers.find((b) => b.name === s.buffer)!;
+          const buffer = s.buffer === '#scratch' ? { dtype: 'f32' } : k.buffers.find((b) => b.name === s.buffer)!;
           const float = buffer.dtype === 'f32' || buffer.dtype === 'f16' || buffer.dtype === 'bf16';
           const v = expr(s.value);
           return float ? m.f32.store(0, 4, at, typeOf(s.value) === 'f32' ? v : m.f32.convert_s.i32(v)) : m.i32.store(0, 4, at, typeOf(s.value) === 'i32' ? v : m.i32.trunc_s_sat.f32(v));
@@ -164,6 +166,30 @@ function renderKernel(m: binaryen.Module, k: Kernel, sizes: string[]): void {
   m.addFunctionExport(k.name, k.name);
 }
 
+/**
+ * expf in wasm (Cephes' polynomial after a Cody–Waite reduction by ln 2), about 1 ulp: softmax, SiLU and GELU call it
+ * once per element, and a call into JavaScript would cost more than the whole polynomial.
+ */
+function addExp(m: binaryen.Module): void {
+  const x = () => m.local.get(0, binaryen.f32);
+  const n = () => m.local.get(1, binaryen.f32);
+  const r = () => m.local.get(2, binaryen.f32);
+  const c = (v: number) => m.f32.const(v);
+  let poly = c(1.9875691500e-4);
+  for (const k of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) poly = m.f32.add(m.f32.mul(poly, r()), c(k));
+  // 2^n as (n - 1 + 127) << 23, times 2: n reaches 128 just below the overflow threshold.
+  const scale = m.f32.reinterpret(m.i32.shl(m.i32.add(m.i32.trunc_s.f32(n()), m.i32.const(126)), m.i32.const(23)));
+  const body = m.block(null, [
+    m.if(m.f32.ne(x(), x()), m.return(x())),
+    m.if(m.f32.lt(x(), c(-87.33654)), m.return(c(0))),
+    m.if(m.f32.gt(x(), c(88.72283)), m.return(c(Infinity))),
+    m.local.set(1, m.f32.nearest(m.f32.mul(x(), c(Math.LOG2E)))),
+    m.local.set(2, m.f32.sub(m.f32.sub(x(), m.f32.mul(n(), c(0.693359375))), m.f32.mul(n(), c(-2.12194440e-4)))),
+    m.return(m.f32.mul(m.f32.mul(m.f32.add(m.f32.add(m.f32.mul(poly, m.f32.mul(r(), r())), r()), c(1)), scale), c(2))),
+  ]);
+  m.addFunction('expf', binaryen.createType([binaryen.f32]), binaryen.f32, [binaryen.f32, binaryen.f32], body);
+}
+
 export interface WasmModule {
   binary: Uint8Array;
   /** The size parameters every kernel takes after its buffer addresses. */
@@ -194,11 +220,17 @@ export function renderProgram(p: KernelProgram, options: RenderOptions = {}): Wa
       if (!options.gemm) throw new Error('the program has tensorized kernels: render it with a gemm configuration');
       addGemm(m, options.gemm);
     }
+    addExp(m);
     for (const k of p.kernels) renderKernel(m, k, sizes);
     if (!m.validate()) throw new Error('binaryen rejected the generated module');
     if (options.optimize !== false) {
+      // Global settings of the binaryen instance, so set on every call. No inlining: inlined into the gemm driver,
+      // the register tiles share one huge function and V8 spills their accumulators (20 against 48 GFLOP/s).
       binaryen.setOptimizeLevel(3);
       binaryen.setShrinkLevel(0);
+      binaryen.setAlwaysInlineMaxSize(0);
+      binaryen.setFlexibleInlineMaxSize(0);
+      binaryen.setOneCallerInlineMaxSize(0);
       m.optimize();
     }
     return { binary: m.emitBinary(), sizes };

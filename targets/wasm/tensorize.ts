@@ -7,6 +7,7 @@ import type { Dim } from '../../compiler/ir/types.ts';
 import { add, i, ivar, letI, load, loadI, loop, mul, size, store, sub } from '../../compiler/kernel/expr.ts';
 import type { Expr, GemmSpec, Kernel, KernelBuffer, KernelProgram, ProgramBuffer, Stmt } from '../../compiler/kernel/ir.ts';
 import { activationFns } from '../../compiler/kernel/ops/elementwise.ts';
+import { attentionKernel } from './attention.ts';
 
 /** The trailing parameters of a threaded kernel: its range of units and its thread's scratch. */
 export const threadParams = ['#u0', '#u1', '#scratch'] as const;
@@ -14,16 +15,27 @@ export const threadParams = ['#u0', '#u1', '#scratch'] as const;
 const addr = (buffer: string, index: Expr): Expr => ({ k: 'addr', buffer, index, type: 'i32' });
 const min = (a: Expr, b: Expr): Expr => ({ k: 'bin', op: 'min', a, b, type: 'i32' });
 
-export function tensorize(p: KernelProgram, nr: number): KernelProgram {
-  const buffers = [...p.buffers];
-  const byName = new Map(buffers.map((b) => [b.name, b]));
-  const kernels = p.kernels.map((k) => (k.gemm ? gemmKernel(k, k.gemm, nr, buffers, byName) : k));
-  // Weights only the gemm reads (now through their packed copies) need no room of their own.
-  const used = new Set(kernels.flatMap((k) => k.buffers.map((b) => b.name)));
-  return { ...p, kernels, buffers: buffers.filter((b) => b.kind !== 'param' || used.has(b.name)) };
+export interface TensorizeOptions {
+  /** The gemm's panel width NR. */
+  nr: number;
+  /** f32 elements of a thread's scratch the gemm uses for its packed rows (at the start of the scratch). */
+  gemmScratch: number;
 }
 
-function gemmKernel(k: Kernel, g: GemmSpec, nr: number, buffers: ProgramBuffer[], byName: Map<string, ProgramBuffer>): Kernel {
+export function tensorize(p: KernelProgram, o: TensorizeOptions): KernelProgram {
+  const buffers = [...p.buffers];
+  const byName = new Map(buffers.map((b) => [b.name, b]));
+  const kernels = p.kernels.map((k) => {
+    if (k.gemm) return gemmKernel(k, k.gemm, o.nr, buffers, byName, o.gemmScratch);
+    if (k.attention) return attentionKernel(k, k.attention, o);
+    return k;
+  });
+  // Weights only the gemm reads (now through their packed copies) and the loop nests' scratch need no room.
+  const used = new Set(kernels.flatMap((k) => k.buffers.map((b) => b.name)));
+  return { ...p, kernels, buffers: buffers.filter((b) => (b.kind !== 'param' && b.kind !== 'temp') || b.aliasOf !== undefined || used.has(b.name)) };
+}
+
+function gemmKernel(k: Kernel, g: GemmSpec, nr: number, buffers: ProgramBuffer[], byName: Map<string, ProgramBuffer>, scratch: number): Kernel {
   const gated = g.weights.length === 2;
   const E = g.experts ?? 1;
   const panels = Math.ceil(g.N / nr);
@@ -91,7 +103,7 @@ function gemmKernel(k: Kernel, g: GemmSpec, nr: number, buffers: ProgramBuffer[]
   const packed: KernelBuffer = { name: packedName, dtype: 'f32', size: E * width * g.K, access: 'read' };
   const { gemm: _spec, ...rest } = k;
   void _spec;
-  return { ...rest, buffers: [...kept, packed, ...local], body: g.offsets ? [loop('e', i(E), body)] : [letI('e', i(0)), ...body], threads: { units: panels } };
+  return { ...rest, buffers: [...kept, packed, ...local], body: g.offsets ? [loop('e', i(E), body)] : [letI('e', i(0)), ...body], threads: { units: panels, scratch: [scratch] } };
 }
 
 const bin = (op: '/' | '%', a: Expr, b: Expr): Expr => ({ k: 'bin', op, a, b, type: 'i32' });

@@ -7,7 +7,7 @@ import { runProgram } from '../../compiler/kernel/interpret.ts';
 import { planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { relaxedSimdSupported } from '../../runtime/wasm/features.ts';
-import { gemmConfig, gemmScratchBytes, panelWidth } from '../../targets/wasm/gemm.ts';
+import { gemmConfig, gemmScratch, panelWidth } from '../../targets/wasm/gemm.ts';
 import { renderProgram } from '../../targets/wasm/render.ts';
 import { tensorize } from '../../targets/wasm/tensorize.ts';
 import { WasmProgram } from '../../runtime/wasm/run.ts';
@@ -61,9 +61,9 @@ describe.each([
   it.each([[false, 1], [true, 1], [true, 2], [false, 3]])('fma %s, %i threads: the same outputs as the loop nests', (fma, threads) => {
     if (fma && !relaxedSimdSupported()) return;
     const gemm = gemmConfig(fma);
-    const t = tensorize(program, panelWidth(gemm));
+    const t = tensorize(program, { nr: panelWidth(gemm), gemmScratch });
     const { binary, sizes } = renderProgram(t, { gemm, shared: true });
-    const wasm = new WasmProgram(t, planMemory(t), binary, sizes, { threads, scratchBytes: gemmScratchBytes(gemm) });
+    const wasm = new WasmProgram(t, planMemory(t), binary, sizes, { threads });
     try {
       const got = wasm.run({ params: (n) => params.get(n)!, inputs, sizes: { rows } });
       expect(Object.fromEntries(['y', 'experts', 'plain'].map((n) => [n, relativeL2(got[n]!, want[n]!) < 1e-6]))).toEqual({ y: true, experts: true, plain: true });

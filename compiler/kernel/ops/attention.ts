@@ -15,11 +15,9 @@ function inverseFrequencies(attrs: Record<string, unknown>, constant: (dtype: 'f
  * Reads element d of a head starting at `base`, rotated for position `pos` (rope_* attributes of a fused attention):
  * the rotation pairs (d, d ± r/2) for halves or (d, d ^ 1) for interleaved pairs; dimensions ≥ r pass through.
  */
-function ropeReader(attrs: Record<string, unknown>, constant: (dtype: 'f32', data: number[]) => string) {
-  if (attrs.rope_theta === undefined) return undefined;
+export function ropeReader(attrs: Record<string, unknown>, inv: string) {
   const r = attrs.rope_rotary_dim as number;
   const half = r / 2;
-  const inv = inverseFrequencies(attrs, constant, 'rope_');
   const interleaved = attrs.rope_interleaved === true;
   return (buffer: string, base: Expr, pos: Expr, d: Expr): Expr => {
     const n = interleaved ? div(d, i(2)) : select(bin('<', d, i(half)), d, sub(d, i(half)));
@@ -37,7 +35,7 @@ export const attentionOps: Record<string, OpLowering> = {
   // softmax(scale·q·kᵀ + bias [+ causal mask]) · v in one pass over the keys with an online softmax (Milakov &
   // Gimelshein 2018; FlashAttention): a running maximum m, sum l and output accumulator rescaled as m grows, so
   // memory is O(q_len · dv) instead of O(q_len · k_len). With `rope` attributes, q and k are rotated as they are read.
-  attention: ({ ins, outs, attrs, scratch, constant }) => {
+  attention: ({ ins, outs, attrs, scratch, constant, attention }) => {
     const [q, k, v, bias] = ins;
     const [B, Sq, H, D] = q!.shape.map(dim) as [Expr, Expr, Expr, Expr];
     const Sk = dim(k!.shape[1]!);
@@ -50,7 +48,14 @@ export const attentionOps: Record<string, OpLowering> = {
     const qBase = mul(add(mul(add(mul(b, Sq), qi), H), h), D);
     const kBase = mul(add(mul(add(mul(b, Sk), j), Hk), hk), D);
     const accAt = (x: Expr) => add(mul(add(mul(add(mul(b, Sq), qi), H), h), Dv), x);
-    const rotated = ropeReader(attrs, constant);
+    const inv = attrs.rope_theta === undefined ? undefined : inverseFrequencies(attrs, constant, 'rope_');
+    const rotated = inv ? ropeReader(attrs, inv) : undefined;
+    attention({
+      q: q!.buffer, k: k!.buffer, v: v!.buffer, out: outs[0]!.buffer, ...(bias ? { bias: bias.buffer, biasShape: bias.shape } : {}),
+      batch: q!.shape[0]!, qLen: q!.shape[1]!, heads: q!.shape[2]!, headDim: q!.shape[3]!, kLen: k!.shape[1]!, kvHeads: k!.shape[2]!, vDim: v!.shape[3]!,
+      causal: attrs.causal === true, scale: attrs.scale as number,
+      ...(inv ? { rope: { inv, rotaryDim: attrs.rope_rotary_dim as number, interleaved: attrs.rope_interleaved === true } } : {}),
+    });
     const qd = rotated ? rotated(q!.buffer, qBase, qi, d) : load(q!.buffer, add(qBase, d));
     const kd = rotated ? rotated(k!.buffer, kBase, j, d) : load(k!.buffer, add(kBase, d));
     const biasAt = (): Expr => {

@@ -1,7 +1,7 @@
 // What an op lowering sees: its operands and results as named buffers with symbolic shapes, and its attributes.
 import type { Attr, Dim, DType } from '../../ir/types.ts';
 import { load, loadI } from '../expr.ts';
-import type { Expr, GemmSpec, Stmt } from '../ir.ts';
+import type { AttentionSpec, Expr, GemmSpec, Stmt } from '../ir.ts';
 
 export interface Operand {
   buffer: string;
@@ -19,6 +19,8 @@ export interface OpContext {
   constant(dtype: DType, data: number[]): string;
   /** Marks the kernel as a matrix product a target may run with its own tiled matmul. */
   gemm(spec: GemmSpec): void;
+  /** Marks the kernel as attention a target may run with its own matmuls and softmax. */
+  attention(spec: AttentionSpec): void;
 }
 
 export type OpLowering = (ctx: OpContext) => Stmt[];
