@@ -138,15 +138,16 @@ function packA(m: binaryen.Module, c: GemmConfig): void {
 }
 
 /**
- * Adds `gemm(a, b, c, M, K, lda, ldc, p0, p1, scratch)` to the module: C[0…M, p0·NR…p1·NR) = A · B[:, panels p0…p1),
- * where panel p of B holds, for every k, the NR values of columns p·NR… at b + (p·K + k)·NR·4. Addresses and leading
- * dimensions are in bytes. C must have room for whole panels (the caller pads ragged widths).
+ * Adds `gemm(a, b, c, M, K, kb, lda, ldc, p0, p1, scratch)` to the module: C[0…M, p0·NR…p1·NR) = A[M, K] · B[K, panels
+ * p0…p1), where panel p of B holds, for every k, the NR values of columns p·NR… at b + (p·kb + k)·NR·4 (kb ≥ K: the
+ * panels may be taller than the product uses). Addresses and leading dimensions are in bytes. C must have room for
+ * whole panels (the caller pads ragged widths).
  */
 export function addGemm(m: binaryen.Module, c: GemmConfig): void {
   for (let mr = 1; mr <= c.mr; mr++) microKernel(m, c, mr);
   packA(m, c);
   const NR = panelWidth(c);
-  const params = ['a', 'b', 'c', 'M', 'K', 'lda', 'ldc', 'p0', 'p1', 'scratch'];
+  const params = ['a', 'b', 'c', 'M', 'K', 'kb', 'lda', 'ldc', 'p0', 'p1', 'scratch'];
   const l = new Locals(m, params);
   const i = (n: number) => m.i32.const(n);
   const args = () => [l.get('ap'), l.get('bp'), l.get('cp'), l.get('ldc'), l.get('kcl'), l.get('first')];
@@ -166,7 +167,7 @@ export function addGemm(m: binaryen.Module, c: GemmConfig): void {
   const jrLoop = [
     l.set('jr', l.get('p0')),
     whileLoop(m, 'jr', m.i32.lt_s(l.get('jr'), l.get('p1')), [
-      l.set('bp', m.i32.add(l.get('b'), m.i32.mul(m.i32.add(m.i32.mul(l.get('jr'), l.get('K')), l.get('pc')), i(NR * 4)))),
+      l.set('bp', m.i32.add(l.get('b'), m.i32.mul(m.i32.add(m.i32.mul(l.get('jr'), l.get('kb')), l.get('pc')), i(NR * 4)))),
       ...irLoop,
       l.set('jr', m.i32.add(l.get('jr'), i(1))),
     ]),

@@ -69,6 +69,7 @@ function gemmKernel(k: Kernel, g: GemmSpec, nr: number, buffers: ProgramBuffer[]
       addr(c, mul(ivar('r0'), i(direct ? g.N : width))),
       ivar('m'),
       i(g.K),
+      i(g.K),
       i(g.K * 4),
       i((direct ? g.N : width) * 4),
       mul(size('#u0'), i(per)),
