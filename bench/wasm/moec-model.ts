@@ -13,7 +13,7 @@ import type { Graph } from '../../compiler/ir/types.ts';
 
 export interface MoecModel {
   graph: Graph;
-  /** One forward pass on token ids [1, seq]; returns the outputs and the wall time. */
+  /** One forward pass on token ids [batch, seq]; returns the outputs and the wall time. */
   forward(ids: Int32Array, profile?: (kernel: string, ops: string[], ms: number) => void): { outputs: Record<string, Storage>; ms: number };
   close(): void;
   fma: boolean;
@@ -21,7 +21,7 @@ export interface MoecModel {
 }
 
 /** Compiles the spec; weights from a safetensors checkpoint, or seeded random ones when `weights` is undefined. */
-export function loadMoec(spec: string, weights: string | undefined, threads: number): MoecModel {
+export function loadMoec(spec: string, weights: string | undefined, threads: number, batch = 1): MoecModel {
   const s = checkOrThrow(spec);
   const graph = runPipeline(lowerModel(s));
   const compiled = compileWasm(graph);
@@ -41,7 +41,7 @@ export function loadMoec(spec: string, weights: string | undefined, threads: num
     graph, fma, loadMs,
     forward(ids, profile) {
       const t = performance.now();
-      const outputs = wasm.run({ params: () => { throw new Error('weights are loaded'); }, inputs: { input_ids: ids }, sizes: { batch: 1, seq: ids.length }, profile });
+      const outputs = wasm.run({ params: () => { throw new Error('weights are loaded'); }, inputs: { input_ids: ids }, sizes: { batch, seq: ids.length / batch }, profile });
       return { outputs, ms: performance.now() - t };
     },
     close: () => wasm.close(),

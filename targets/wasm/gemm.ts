@@ -21,8 +21,9 @@ export interface GemmConfig {
 
 export function gemmConfig(fma: boolean): GemmConfig {
   const mr = fma ? 6 : 5;
-  // The row block is a whole number of register tiles, so its packed panels fit the scratch exactly.
-  return { mr, nrv: 2, kc: 256, mc: mr * Math.floor(96 / mr), fma };
+  // The row block is a whole number of register tiles, so its packed panels fit the scratch exactly. 192 rows (not
+  // 96) cover most experts' token groups in one block, so B streams once per K block: 1249 → 1134 ms of SwiGLU experts.
+  return { mr, nrv: 2, kc: 256, mc: mr * Math.floor(192 / mr), fma };
 }
 
 /** The panel width NR (columns per packed panel of B). */
@@ -191,4 +192,56 @@ export function addGemm(m: binaryen.Module, c: GemmConfig): void {
     ]),
   ];
   m.addFunction('gemm', binaryen.createType(params.map(() => binaryen.i32)), binaryen.none, l.vars(params.length), m.block(null, body));
+  addGatedSilu(m, c);
+}
+
+/** e^x on f32x4: the same reduction and polynomial as the scalar expf of the renderer, in four lanes. */
+function expV(m: binaryen.Module, x: Ref, l: Locals): Ref[] {
+  const v128 = binaryen.v128;
+  const c = (k: number) => m.f32x4.splat(m.f32.const(k));
+  const n = () => l.get('e.n', v128);
+  const r = () => l.get('e.r', v128);
+  let poly: Ref = c(1.9875691500e-4);
+  for (const k of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) poly = m.f32x4.add(m.f32x4.mul(poly, r()), c(k));
+  return [
+    l.set('e.x', m.f32x4.min(m.f32x4.max(x, c(-87.33654)), c(88.72283)), v128),
+    l.set('e.n', m.f32x4.nearest(m.f32x4.mul(l.get('e.x', v128), c(Math.LOG2E))), v128),
+    l.set('e.r', m.f32x4.sub(m.f32x4.sub(l.get('e.x', v128), m.f32x4.mul(n(), c(0.693359375))), m.f32x4.mul(n(), c(-2.12194440e-4))), v128),
+    // 2^(n-1)·2, built in the exponent bits
+    l.set('e.s', m.i32x4.shl(m.i32x4.add(m.i32x4.trunc_sat_f32x4_s(n()), m.i32x4.splat(m.i32.const(126))), m.i32.const(23)), v128),
+    l.set('e.y', m.f32x4.mul(m.f32x4.mul(m.f32x4.add(m.f32x4.add(m.f32x4.mul(poly, m.f32x4.mul(r(), r())), r()), c(1)), l.get('e.s', v128)), c(2)), v128),
+  ];
+}
+
+/**
+ * Adds `gemm.gated_silu(c, out, rows, ldc, ldo, c0, c1)`: out[r, n] = silu(g)·u for columns c0 … c1-1 (multiples of 4),
+ * where a gated product keeps gate panel p and up panel p side by side (g at column 2p·NR + j, u at (2p+1)·NR + j).
+ * Four lanes at a time with a vector exp: the scalar epilogue cost a sixth of the expert FFN's time.
+ */
+export function addGatedSilu(m: binaryen.Module, c: GemmConfig): void {
+  const NR = panelWidth(c);
+  const params = ['c', 'out', 'rows', 'ldc', 'ldo', 'c0', 'c1'];
+  const l = new Locals(m, params);
+  const v128 = binaryen.v128;
+  const i = (n: number) => m.i32.const(n);
+  // g address: c + r·ldc + ((n / NR)·2·NR + n % NR)·4
+  const gAt = m.i32.add(l.get('crow'), m.i32.shl(m.i32.add(m.i32.shl(m.i32.shr_u(l.get('n'), i(Math.log2(NR))), i(Math.log2(2 * NR))), m.i32.and(l.get('n'), i(NR - 1))), i(2)));
+  const inner = [
+    l.set('ga', gAt),
+    l.set('g', m.v128.load(0, 4, l.get('ga')), v128),
+    ...expV(m, m.f32x4.neg(l.get('g', v128)), l),
+    m.v128.store(0, 4, m.i32.add(l.get('orow'), m.i32.shl(l.get('n'), i(2))), m.f32x4.mul(m.f32x4.div(l.get('g', v128), m.f32x4.add(l.get('e.y', v128), m.f32x4.splat(m.f32.const(1)))), m.v128.load(NR * 4, 4, l.get('ga')))),
+    l.set('n', m.i32.add(l.get('n'), i(4))),
+  ];
+  const body = [
+    l.set('r', i(0)),
+    whileLoop(m, 'rows', m.i32.lt_s(l.get('r'), l.get('rows')), [
+      l.set('crow', m.i32.add(l.get('c'), m.i32.mul(l.get('r'), l.get('ldc')))),
+      l.set('orow', m.i32.add(l.get('out'), m.i32.mul(l.get('r'), l.get('ldo')))),
+      l.set('n', l.get('c0')),
+      whileLoop(m, 'cols', m.i32.lt_s(l.get('n'), l.get('c1')), inner),
+      l.set('r', m.i32.add(l.get('r'), i(1))),
+    ]),
+  ];
+  m.addFunction('gemm.gated_silu', binaryen.createType(params.map(() => binaryen.i32)), binaryen.none, l.vars(params.length), m.block(null, body));
 }

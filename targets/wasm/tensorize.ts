@@ -78,7 +78,13 @@ function gemmKernel(k: Kernel, g: GemmSpec, nr: number, buffers: ProgramBuffer[]
     ],
   };
   const body: Stmt[] = [letI('r0', r0), letI('m', m), call];
-  if (epilogue) {
+  if (gated && g.act === 'silu' && g.N % 4 === 0) {
+    // The common SwiGLU case: a SIMD epilogue of the target's own.
+    body.push({
+      k: 'call', fn: 'gemm.gated_silu',
+      args: [addr(c, mul(ivar('r0'), i(width))), addr(g.out, mul(ivar('r0'), i(g.N))), ivar('m'), i(width * 4), i(g.N * 4), mul(size('#u0'), i(nr)), min(mul(size('#u1'), i(nr)), i(g.N))],
+    });
+  } else if (epilogue) {
     const row = add(ivar('r0'), ivar('r'));
     const n = add(ivar('c0'), ivar('j'));
     const ld = direct ? g.N : width;
