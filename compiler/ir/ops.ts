@@ -1,6 +1,7 @@
 // The op set of the graph IR: for each op, its operands, attributes, result types and FLOPs.
 // This table is the IR's documentation (docs/ir.md is written from it), the verifier's rule book and the source of `moec stats`.
-import { addDims, dimsEqual, divDim, mulDims, normDim } from './dims.ts';
+import { addDims, dimsEqual, divDim, mulDims, normDim, numel } from './dims.ts';
+import { ewOpCount, parseEw, type EwExpr } from './elementwise-expr.ts';
 import type { Attr, Dim, DType, TensorType } from './types.ts';
 
 export type AttrKind = 'int' | 'float' | 'bool' | 'string' | 'dim' | 'dims' | 'dtype';
@@ -312,6 +313,31 @@ export const ops: Record<string, OpSpec> = {
     operands: ['rows', 'wg', 'wu', 'offsets'], results: ['y'], attrs: { act: { kind: 'string' } },
     infer: ([x, wg]) => (wg!.shape.length === 3 && dimsEqual(wg!.shape[2]!, last(x!.shape)) ? [t(x!.dtype, [x!.shape[0]!, wg!.shape[1]!])] : `expert weights ${fmt(wg!.shape)} do not take rows of width ${last(x!.shape)}`),
     flops: ([x, w]) => mulDims(4, x!.shape[0]!, w!.shape[1]!, w!.shape[2]!),
+  },
+  elementwise: {
+    doc: 'A chain of elementwise ops as one kernel (fuse-elementwise): `expr` applies them to the operands $0 … $n, e.g. "add($0, scale($1, 0.5))"; operands broadcast to the result.',
+    operands: ['xs...'], results: ['y'], attrs: { expr: { kind: 'string' } },
+    infer: (xs, at) => {
+      let expr: EwExpr;
+      try {
+        expr = parseEw(String(at.expr));
+      } catch (e) {
+        return (e as Error).message;
+      }
+      const used = new Set<number>();
+      const visit = (e: EwExpr): void => ('input' in e ? void used.add(e.input) : e.args.forEach(visit));
+      visit(expr);
+      if ([...used].some((j) => j >= xs.length) || used.size !== xs.length) return `expr "${String(at.expr)}" must use each of the ${xs.length} operands`;
+      if (xs.some((x) => !isFloat(x.dtype) || x.dtype !== xs[0]!.dtype)) return 'operands must be float tensors of one dtype';
+      let shape: Dim[] = xs[0]!.shape;
+      for (const x of xs.slice(1)) {
+        const s = broadcast(shape, x.shape);
+        if (typeof s === 'string') return s;
+        shape = s;
+      }
+      return [t(xs[0]!.dtype, shape)];
+    },
+    flops: (_xs, outs, at) => mulDims(ewOpCount(parseEw(String(at.expr))), numel(outs[0]!.shape)),
   },
   linear_add: {
     doc: 'x · wᵀ + r: a projection with the residual add in its epilogue.',

@@ -1,5 +1,6 @@
 // Fusion passes: rewrites that turn chains of graph ops into the fused ops one kernel computes, each a named
 // pass (so `--disable NAME` turns it off) with golden tests in tests/passes/<name>/.
+import { ewBinary, ewUnary, mapInputs, parseEw, printEw, substitute, type EwExpr } from '../ir/elementwise-expr.ts';
 import type { Node } from '../ir/types.ts';
 import { onlyUseOf, rewritePass, type Rule } from './rewrite.ts';
 
@@ -103,6 +104,47 @@ const ropeIntoAttention: Rule = {
   },
 };
 
+/** Elementwise ops and what they compute, as an expression over their operands. */
+function asExpr(n: Node): EwExpr | undefined {
+  if (n.op === 'elementwise') return parseEw(String(n.attrs.expr));
+  if (n.op === 'scale') return { op: 'scale', args: [{ input: 0 }], factor: n.attrs.factor as number };
+  if (ewUnary.includes(n.op)) return { op: n.op, args: [{ input: 0 }] };
+  if (ewBinary.includes(n.op)) return { op: n.op, args: [{ input: 0 }, { input: 1 }] };
+  return undefined;
+}
+
+const countInput = (e: EwExpr, i: number): number => ('input' in e ? Number(e.input === i) : e.args.reduce((s, a) => s + countInput(a, i), 0));
+
+/**
+ * f(…, g(…), …) → elementwise(…) {expr = "f(…, g(…), …)"}: an elementwise op whose operand comes from another
+ * elementwise op read only there (same result shape, float) computes both in one pass over memory. Repeated, whole
+ * chains become one kernel.
+ */
+const elementwiseChain: Rule = {
+  name: 'elementwise-chain',
+  apply(n, ctx) {
+    const outer = asExpr(n);
+    if (!outer || !n.types || !['f32', 'f16', 'bf16'].includes(n.types[0]!.dtype)) return undefined;
+    for (let i = 0; i < n.inputs.length; i++) {
+      const p = ctx.producer(n.inputs[i]!);
+      if (!p || !onlyUseOf(ctx, n.inputs[i]!, p.op) || !p.types || JSON.stringify(p.types[0]!.shape) !== JSON.stringify(n.types[0]!.shape)) continue;
+      const inner = asExpr(p);
+      // Only where the expression reads the value once: substituting it twice would compute it twice.
+      if (!inner || countInput(outer, i) !== 1) continue;
+      // Operands: the outer ones without the fused value, then the inner ones not already there.
+      const inputs = n.inputs.filter((_, j) => j !== i);
+      const innerIndex = p.inputs.map((r) => {
+        const at = inputs.indexOf(r);
+        return at >= 0 ? at : inputs.push(r) - 1;
+      });
+      const expr = substitute(outer, i, mapInputs(inner, (j) => innerIndex[j]!), (j) => (j < i ? j : j - 1));
+      return { ...n, op: 'elementwise', inputs, attrs: { expr: printEw(expr) } };
+    }
+    return undefined;
+  },
+};
+
+export const fuseElementwise = rewritePass('fuse-elementwise', 'chains of elementwise ops into one kernel', [elementwiseChain]);
 export const fuseGatedFfn = rewritePass('fuse-gated-ffn', 'the two up-projections of a gated FFN and the gating into one matmul', [gatedUpProjection]);
 export const fuseEpilogues = rewritePass('fuse-epilogues', 'activations and residual adds into the producing matmul', [activationEpilogue, residualEpilogue]);
 export const fuseRouter = rewritePass('fuse-router', 'router softmax, top-k and renormalisation into one kernel', [routerTopk, routerNormalize]);

@@ -4,12 +4,13 @@ import type { Graph } from '../ir/types.ts';
 import { commonSubexpressionElimination } from './cse.ts';
 import { deadValueElimination } from './dead-values.ts';
 import { foldConstants } from './fold-constants.ts';
-import { fuseAttention, fuseEpilogues, fuseGatedFfn, fuseRouter } from './fusion.ts';
+import { fuseAttention, fuseElementwise, fuseEpilogues, fuseGatedFfn, fuseRouter } from './fusion.ts';
 import { PassError, type Pass } from './pass.ts';
 import { shapeInference } from './shape-inference.ts';
 
 export const graphPasses: readonly Pass[] = [
   shapeInference, foldConstants, commonSubexpressionElimination, fuseGatedFfn, fuseEpilogues, fuseRouter, fuseAttention,
+  fuseElementwise,
   deadValueElimination,
 ];
 

@@ -3,6 +3,7 @@ import { add, bin, dim, div, f, flat, i, mul, par, store, sub, toF, un } from '.
 import type { Expr, Stmt } from '../ir.ts';
 import { read, type OpContext, type OpLowering, type Operand } from './context.ts';
 import type { Dim } from '../../ir/types.ts';
+import { parseEw, type EwExpr } from '../../ir/elementwise-expr.ts';
 
 /** Loops over every coordinate of `shape`; `body` gets the coordinate variables. */
 export function forEachIndex(shape: Dim[], body: (coords: Expr[]) => Stmt[], prefix = 'i'): Stmt[] {
@@ -49,7 +50,16 @@ export function elementwise(fn: (xs: Expr[]) => Expr): OpLowering {
   };
 }
 
+/** A fused expression's value at one coordinate, the operands already read. */
+function ewValue(e: EwExpr, xs: Expr[]): Expr {
+  if ('input' in e) return xs[e.input]!;
+  const args = e.args.map((a) => ewValue(a, xs));
+  if (e.op === 'scale') return mul(args[0]!, f(e.factor!));
+  return unaryFns[e.op] ? unaryFns[e.op]!(args[0]!) : binaryFns[e.op]!(args[0]!, args[1]!);
+}
+
 export const elementwiseOps: Record<string, OpLowering> = {
+  elementwise: (ctx: OpContext) => elementwise((xs) => ewValue(parseEw(String(ctx.attrs.expr)), xs))(ctx),
   ...Object.fromEntries(Object.entries(unaryFns).map(([k, fn]) => [k, elementwise(([x]) => fn(x!))])),
   ...Object.fromEntries(Object.entries(binaryFns).map(([k, fn]) => [k, elementwise(([a, b]) => fn(a!, b!))])),
   scale: (ctx: OpContext) => elementwise(([x]) => mul(x!, f(ctx.attrs.factor as number)))(ctx),

@@ -1,5 +1,6 @@
 // The fused ops of the fusion passes, computed as the compositions they stand for, so a fused graph runs on the
 // reference executor and its results can be compared with the unfused graph's.
+import { parseEw, type EwExpr } from '../../../compiler/ir/elementwise-expr.ts';
 import type { Attr } from '../../../compiler/ir/types.ts';
 import type { Kernel, KernelContext, Tensor } from '../tensor.ts';
 import { attentionKernels } from './attention.ts';
@@ -19,7 +20,15 @@ function activate(t: Tensor, act: Attr | undefined): Tensor {
 
 const mul = (a: Tensor, b: Tensor) => elementwiseKernels.mul!([a, b], {}, none)[0]!;
 
+/** A fused elementwise expression, evaluated op by op with the unfused kernels (broadcasting as they do). */
+function evaluate(e: EwExpr, ins: Tensor[]): Tensor {
+  if ('input' in e) return ins[e.input]!;
+  const args = e.args.map((a) => evaluate(a, ins));
+  return elementwiseKernels[e.op]!(args, e.op === 'scale' ? { factor: e.factor! } : {}, none)[0]!;
+}
+
 export const fusedKernels: Record<string, Kernel> = {
+  elementwise: (ins, at) => [evaluate(parseEw(String(at.expr)), ins)],
   attention: ([q, k, v, bias], at, ctx) => {
     if (at.rope_theta === undefined) return attentionKernels.attention!(bias ? [q!, k!, v!, bias] : [q!, k!, v!], at, ctx);
     const rope = { theta: at.rope_theta, rotary_dim: at.rope_rotary_dim!, interleaved: at.rope_interleaved === true };
