@@ -37,6 +37,7 @@ function program(): Command {
     .option('--disable <pass>', 'skip a pass (repeatable)', collect)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'dot']).default('text'))
     .addOption(new Option('--stage <stage>', "'graph' IR, or the 'kernel' IR (loop nests and the memory plan)").choices(['graph', 'kernel']).default('graph'))
+    .option('--target <target>', "with --stage kernel: the kernels as a target runs them ('wasm': matmuls and attention as gemm calls)")
     .option('--seq <n>', 'sequence length for the memory report of --stage kernel', '2048')
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(irCommand);

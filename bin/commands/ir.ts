@@ -16,9 +16,10 @@ interface IrOptions {
   out?: string;
   stage: 'graph' | 'kernel';
   seq: string;
+  target?: string;
 }
 
-export function irCommand(file: string | undefined, opts: IrOptions): void {
+export async function irCommand(file: string | undefined, opts: IrOptions): Promise<void> {
   if (opts.listPasses) {
     const lines = ['lower  the graph straight from the checked spec', ...graphPasses.map((p) => `${p.name}  ${p.description}`)];
     const w = Math.max(...passNames().map((n) => n.length));
@@ -26,10 +27,17 @@ export function irCommand(file: string | undefined, opts: IrOptions): void {
     return;
   }
   if (!file) throw new UsageError('moec ir needs a .moe file (or --list-passes)');
-  const g = lower(file, { set: parseSets(opts.set), model: opts.model, after: opts.stage === 'kernel' ? undefined : opts.after, disable: opts.disable });
+  if (opts.target && opts.stage !== 'kernel') throw new UsageError('--target shows a target\'s kernels: use it with --stage kernel');
+  if (opts.stage === 'kernel' && opts.after === 'lower') throw new UsageError('--stage kernel needs types: pick a pass from shape-inference on for --after');
+  const g = lower(file, { set: parseSets(opts.set), model: opts.model, after: opts.after, disable: opts.disable });
   if (opts.stage === 'kernel') {
     if (opts.format !== 'text') throw new UsageError('--stage kernel prints text only');
-    const program = scheduleGraph(g);
+    let program = scheduleGraph(g);
+    if (opts.target === 'wasm') {
+      const { gemmConfig, gemmScratch, panelWidth } = await import('../../targets/wasm/gemm.ts');
+      const { tensorize } = await import('../../targets/wasm/tensorize.ts');
+      program = tensorize(program, { nr: panelWidth(gemmConfig(true)), gemmScratch });
+    } else if (opts.target !== undefined) throw new UsageError(`--target ${opts.target}: the targets are: wasm`);
     const seq = Number(opts.seq);
     const r = memoryReport(program, planMemory(program), { batch: 1, seq, dec_seq: seq });
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;

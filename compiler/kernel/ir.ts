@@ -94,9 +94,10 @@ export interface Kernel {
   attention?: AttentionSpec;
   /**
    * Set by a target that splits this kernel across threads: it takes (…, u0, u1, scratch) and computes units u0…u1-1
-   * of `units`, with `scratch` f32 elements (the sum of these sizes) of its own at address `scratch`.
+   * of `units`, with `scratch` f32 elements (the sum of these sizes) of its own at address `scratch`. `work` (multiply-
+   * adds, roughly) lets a runtime keep small calls on one thread, where waking the others would cost more.
    */
-  threads?: { units: Dim; scratch: Dim[] };
+  threads?: { units: Dim; scratch: Dim[]; work: Dim };
 }
 
 /** A buffer of the compiled program: a graph value, a parameter, an input or a scratch array. */

@@ -45,6 +45,7 @@ function printStmts(stmts: Stmt[], indent: string, out: string[]): void {
 
 export function printKernel(k: Kernel): string {
   const out = [`kernel ${k.name}${k.loc ? `  // ${k.loc}` : ''}`];
+  if (k.threads) out.push(`  // split over threads: ${k.threads.units} units; per-thread scratch ${k.threads.scratch.join(' + ')} floats`);
   for (const b of k.buffers) out.push(`  ${b.access === 'read' ? 'in ' : b.access === 'write' ? 'out' : 'tmp'} ${b.name}: ${b.dtype}[${b.size}]`);
   out.push('{');
   printStmts(k.body, '  ', out);

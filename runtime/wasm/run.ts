@@ -12,6 +12,8 @@ import { ThreadPool } from './threads.ts';
 export type Storage = Float32Array | Int32Array;
 
 const ALIGN = 64;
+/** Below this many multiply-adds (about 0.1 ms on one core) a kernel stays on the calling thread. */
+const MIN_THREADED_WORK = 1 << 22;
 const PAGE = 65536;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 const isFloat = (b: { dtype: string }) => b.dtype === 'f32' || b.dtype === 'f16' || b.dtype === 'bf16';
@@ -128,7 +130,7 @@ export class WasmProgram {
       if (!k.threads) fn(...args);
       else {
         const units = evalDim(k.threads.units, r.sizes);
-        if (!this.pool) fn(...args, 0, units, scratch[0]!);
+        if (!this.pool || evalDim(k.threads.work, r.sizes) < MIN_THREADED_WORK) fn(...args, 0, units, scratch[0]!);
         else {
           const T = this.threads;
           this.pool.run(k.name, (t) => [...args, Math.floor((t * units) / T), Math.floor(((t + 1) * units) / T), scratch[t]!], (a) => fn(...a));

@@ -128,7 +128,7 @@ export function attentionKernel(k: Kernel, a: AttentionSpec, o: TensorizeOptions
     ...rest,
     buffers: k.buffers.filter((x) => reads.has(x.name) || x.name === a.out),
     body: [...prologue, loop('uu', sub(size('#u1'), size('#u0')), body)],
-    threads: { units: mulDims(a.batch, a.heads), scratch },
+    threads: { units: mulDims(a.batch, a.heads), scratch, work: mulDims(a.batch, a.heads, a.qLen, a.kLen, a.headDim, 2) },
   };
 }
 

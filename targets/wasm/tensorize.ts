@@ -110,7 +110,7 @@ function gemmKernel(k: Kernel, g: GemmSpec, nr: number, buffers: ProgramBuffer[]
   const packed: KernelBuffer = { name: packedName, dtype: 'f32', size: E * width * g.K, access: 'read' };
   const { gemm: _spec, ...rest } = k;
   void _spec;
-  return { ...rest, buffers: [...kept, packed, ...local], body: g.offsets ? [loop('e', i(E), body)] : [letI('e', i(0)), ...body], threads: { units: panels, scratch: [scratch] } };
+  return { ...rest, buffers: [...kept, packed, ...local], body: g.offsets ? [loop('e', i(E), body)] : [letI('e', i(0)), ...body], threads: { units: panels, scratch: [scratch], work: mulDims(rowsOf(k, g, g.N), g.K * (gated ? 2 : 1)) } };
 }
 
 const bin = (op: '/' | '%', a: Expr, b: Expr): Expr => ({ k: 'bin', op, a, b, type: 'i32' });
