@@ -45,10 +45,11 @@ function program(): Command {
     .requiredOption('--weights <path>', 'safetensors file or checkpoint folder (sharded checkpoints included)')
     .requiredOption('--input <file>', 'inputs.json with input_ids (and decoder_input_ids)')
     .requiredOption('--out <file>', 'output .safetensors file')
-    .addOption(new Option('--target <target>', "where to run: 'ref' (the float32 reference interpreter) or 'wasm' (compiled WebAssembly)").choices(['ref', 'wasm']).default('ref'))
+    .addOption(new Option('--target <target>', "where to run: 'ref' (the float32 reference interpreter), 'wasm' (compiled WebAssembly) or 'webgpu' (WGSL on a WebGPU adapter)").choices(['ref', 'wasm', 'webgpu']).default('ref'))
     .option('--dump <what>', "extra outputs: 'hidden' adds the residual stream after each block", collect)
     .option('--profile', 'print the time spent in each kind of kernel (compiled targets)')
     .option('--threads <n>', 'threads for the wasm target (default: the machine\'s cores)')
+    .option('--adapter <name>', 'with --target webgpu: the adapter whose description contains this (default: the first)')
     // Loaded on demand: the runtime is only needed to run models.
     .action(async (file: string, opts) => (await import('./commands/run.ts')).runCommand(file, opts));
   withSpecOptions(cmd.command('compile').description('compile a spec for a target: kernels, manifest.json and a TypeScript runtime module').argument('<file>', '.moe file'))
@@ -85,7 +86,7 @@ function report(e: unknown): number {
     process.stderr.write(`${formatDiagnostics(e.diagnostics, e.sources ?? new Map())}\n`);
     return 1;
   }
-  if (e instanceof UsageError || e instanceof InputError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError) {
+  if (e instanceof UsageError || e instanceof InputError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError || (e instanceof Error && e.name === 'AdapterError')) {
     process.stderr.write(`error: ${e.message}\n`);
     return 1;
   }

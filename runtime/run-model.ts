@@ -24,10 +24,8 @@ export function referenceExecutor(graph: Graph): Executor {
   };
 }
 
-export function runModel(
-  graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>,
-  executor: Executor = referenceExecutor(graph),
-): NamedOutput[] {
+/** Binds the weights and turns token inputs into the ids and sizes an executor takes. */
+export function prepareRun(graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>) {
   const weights = bindWeights(graph.params, mappings, checkpoint, weightsPath);
   const first = [...inputs.values()][0]!;
   const sizes: Record<string, number> = { batch: first.batch };
@@ -37,10 +35,22 @@ export function runModel(
     sizes[i.name === 'decoder_input_ids' ? 'dec_seq' : 'seq'] = t.seq;
     ids[i.name] = t.ids;
   }
-  const outputs = executor(weights, ids, sizes);
+  return { weights, ids, sizes };
+}
+
+/** An executor's flat outputs as named tensors in the shapes Hugging Face uses. */
+export function namedOutputs(graph: Graph, outputs: Record<string, Float32Array | Int32Array>, sizes: Record<string, number>): NamedOutput[] {
   return graph.outputs.map((o) => {
     const data = outputs[o.name]!;
     const shape = graph.nodes.flatMap((n) => n.outputs.map((v, k) => [v, n.types?.[k]] as const)).find(([v]) => v === o.value)?.[1]?.shape ?? [];
     return { name: o.name, shape: shape.map((d) => evalDim(d, sizes)), data: data instanceof Float32Array ? data : Float32Array.from(data) };
   });
+}
+
+export function runModel(
+  graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>,
+  executor: Executor = referenceExecutor(graph),
+): NamedOutput[] {
+  const { weights, ids, sizes } = prepareRun(graph, mappings, checkpoint, weightsPath, inputs);
+  return namedOutputs(graph, executor(weights, ids, sizes), sizes);
 }

@@ -20,9 +20,10 @@ export interface RunOptions {
   dump?: string[];
   profile?: boolean;
   threads?: string;
+  adapter?: string;
 }
 
-const targets = ['ref', 'wasm'];
+const targets = ['ref', 'wasm', 'webgpu'];
 
 export async function runCommand(file: string, opts: RunOptions): Promise<void> {
   const byOp = new Map<string, { ms: number; calls: number }>();
@@ -44,14 +45,21 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
         }
       : undefined;
     if (opts.profile && opts.target !== 'wasm') throw new UsageError('--profile times compiled kernels: use it with --target wasm');
+    if (opts.adapter !== undefined && opts.target !== 'webgpu') throw new UsageError('--adapter picks a WebGPU adapter: use it with --target webgpu');
     const threads = opts.threads === undefined ? availableParallelism() : Number(opts.threads);
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads must be an integer from 1 to 64, got '${opts.threads}'`);
-    const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph, { profile, threads }) : referenceExecutor(graph);
+    const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph, { profile, threads }) : opts.target === 'ref' ? referenceExecutor(graph) : undefined;
     let outputs;
-    try {
-      outputs = runModel(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, executor);
-    } finally {
-      (executor as { close?: () => void }).close?.();
+    if (opts.target === 'webgpu') {
+      const r = await (await import('../webgpu.ts')).runWebGpu(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, opts.adapter);
+      process.stderr.write(`adapter: ${r.adapter}\n`);
+      outputs = r.outputs;
+    } else {
+      try {
+        outputs = runModel(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, executor);
+      } finally {
+        (executor as { close?: () => void } | undefined)?.close?.();
+      }
     }
     writeSafetensors(opts.out, outputs.map((o) => ({ name: o.name, dtype: 'F32', shape: o.shape, data: o.data })));
   } finally {

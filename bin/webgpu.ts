@@ -1,0 +1,28 @@
+// The WebGPU target from the CLI: the graph scheduled into kernels, rendered to WGSL, run on an adapter.
+import type { Graph } from '../compiler/ir/types.ts';
+import { planMemory } from '../compiler/kernel/memory-plan.ts';
+import { scheduleGraph } from '../compiler/kernel/schedule.ts';
+import { renderProgram } from '../targets/wgsl/render.ts';
+import type { TokenInput } from '../runtime/inputs.ts';
+import { namedOutputs, prepareRun, type NamedOutput } from '../runtime/run-model.ts';
+import type { TensorSource } from '../runtime/safetensors/index.ts';
+import { openDevice } from '../runtime/webgpu/device.ts';
+import { WebGpuProgram } from '../runtime/webgpu/run.ts';
+import type { NameMapping } from '../runtime/weights/bind.ts';
+
+export async function runWebGpu(
+  graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>, adapter?: string,
+): Promise<{ outputs: NamedOutput[]; adapter: string }> {
+  const program = scheduleGraph(graph);
+  const wgsl = renderProgram(program);
+  const { weights, ids, sizes } = prepareRun(graph, mappings, checkpoint, weightsPath, inputs);
+  const gpu = await openDevice(adapter);
+  try {
+    const p = await WebGpuProgram.create(gpu, program, planMemory(program), wgsl);
+    const out = await p.run({ params: (n) => weights.get(n)!.data, inputs: ids, sizes });
+    p.destroy();
+    return { outputs: namedOutputs(graph, out, sizes), adapter: gpu.adapter };
+  } finally {
+    gpu.device.destroy();
+  }
+}
