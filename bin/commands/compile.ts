@@ -3,12 +3,17 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkOrThrow } from '../../compiler/api.ts';
 import { numel } from '../../compiler/ir/dims.ts';
-import { memoryReport } from '../../compiler/kernel/memory-plan.ts';
+import { memoryReport, planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { lowerModel } from '../../compiler/lower/model.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { runtimeModule } from '../../codegen/runtime-module.ts';
 import { planToJson, type Manifest } from '../../runtime/wasm/manifest.ts';
 import { compileWasm } from '../compile.ts';
+import type { Graph } from '../../compiler/ir/types.ts';
+import type { ModelSpec } from '../../compiler/spec/types.ts';
+import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
+import { renderProgram as renderWgsl } from '../../targets/wgsl/render.ts';
+import type { WgslManifest } from '../../runtime/webgpu/load.ts';
 import { parseSets, UsageError, writeAtomic } from '../output.ts';
 
 interface CompileOptions {
@@ -21,12 +26,13 @@ interface CompileOptions {
 }
 
 export function compileCommand(file: string, opts: CompileOptions): void {
-  if (opts.target !== 'wasm') throw new UsageError(`--target ${opts.target} is not available yet; the targets are: wasm`);
+  if (opts.target !== 'wasm' && opts.target !== 'wgsl') throw new UsageError(`--target ${opts.target} is not available yet; the targets are: wasm, wgsl`);
   const seq = Number(opts.seq);
   if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`--seq must be a positive integer, got '${opts.seq}'`);
   const t0 = performance.now();
   const spec = checkOrThrow(file, { set: parseSets(opts.set), model: opts.model });
   const graph = runPipeline(lowerModel(spec));
+  if (opts.target === 'wgsl') return compileWgsl(file, graph, spec, opts, t0);
   const compiled = compileWasm(graph);
   const ms = performance.now() - t0;
   const manifest: Manifest = {
@@ -54,6 +60,41 @@ export function compileCommand(file: string, opts: CompileOptions): void {
       `temporaries                ${r.buffers} in ${r.slots} planned buffers`,
       `activations (batch 1, seq ${seq})  ${mib(r.plannedBytes)} peak planned, ${mib(r.unplannedBytes)} without reuse`,
       `parameters                 ${mib(params)}`,
+      `compile time               ${ms.toFixed(0)} ms`,
+      '',
+    ].join('\n'));
+  }
+}
+
+/** --target wgsl: a shader per kernel in wgsl/, the manifest, and the runtime module. */
+function compileWgsl(file: string, graph: Graph, spec: ModelSpec, opts: CompileOptions, t0: number): void {
+  const program = scheduleGraph(graph);
+  const plan = planMemory(program);
+  const wgsl = renderWgsl(program);
+  const ms = performance.now() - t0;
+  const manifest: WgslManifest = {
+    format: 'moec-compiled/1', model: graph.name, target: 'wgsl', sizes: wgsl.sizes, vocab: spec.vocab,
+    program, plan: planToJson(plan),
+    shaders: wgsl.kernels.map((k) => ({ kernel: k.name, file: `wgsl/${k.name}.wgsl`, grid: k.grid })),
+    params: graph.params.map((p) => ({ name: p.name, shape: p.type.shape.map(Number) })),
+    checkpoint: (spec.checkpoint?.tensors ?? []).map(({ from, to, chunk }) => (chunk ? { from, to, chunk } : { from, to })),
+  };
+  mkdirSync(join(opts.out, 'wgsl'), { recursive: true });
+  for (const k of wgsl.kernels) writeAtomic(join(opts.out, 'wgsl', `${k.name}.wgsl`), k.code);
+  writeAtomic(join(opts.out, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+  writeAtomic(join(opts.out, 'model.ts'), runtimeModule({
+    model: graph.name, source: file, target: 'wgsl', async: true,
+    inputs: graph.inputs.map((i) => i.name), outputs: graph.outputs.map((o) => o.name),
+  }));
+  process.stderr.write(`wrote ${wgsl.kernels.length} shaders in ${join(opts.out, 'wgsl')}, manifest.json, model.ts\n`);
+  if (opts.report) {
+    const seq = Number(opts.seq);
+    const r = memoryReport(program, plan, { batch: 1, seq, dec_seq: seq });
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    process.stdout.write([
+      `kernels                    ${program.kernels.length}`,
+      `temporaries                ${r.buffers} in ${r.slots} planned buffers`,
+      `activations (batch 1, seq ${seq})  ${mib(r.plannedBytes)} peak planned, ${mib(r.unplannedBytes)} without reuse`,
       `compile time               ${ms.toFixed(0)} ms`,
       '',
     ].join('\n'));

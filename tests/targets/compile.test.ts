@@ -32,10 +32,32 @@ it('compiles a fixture and runs it from the generated TypeScript module', async 
   expect(relativeL2(outputs.logits!, ref.readF32('logits'))).toBeLessThan(1e-4);
 });
 
+it('compiles a fixture to WGSL and runs it on WebGPU from the generated TypeScript module', async () => {
+  mkdirSync(outRoot, { recursive: true });
+  const spec = join(scratch, 'olmoe-wgsl.moe');
+  const moec = (...a: string[]) => spawnSync(process.execPath, [bin, ...a], { encoding: 'utf8' });
+  expect(moec('import', 'hf', fixture, '-o', spec).status).toBe(0);
+  const out = join(outRoot, `olmoe-wgsl-${process.pid}`);
+  const r = moec('compile', spec, '--target', 'wgsl', '-o', out);
+  expect(r.stderr).toMatch(/^wrote \d+ shaders in .*wgsl, manifest\.json, model\.ts\n$/);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { target: string; shaders: { file: string }[] };
+  expect(manifest.target).toBe('wgsl');
+  for (const s of manifest.shaders) expect(readFileSync(join(out, s.file), 'utf8')).toContain('@compute @workgroup_size(64)');
+  const mod = (await import(join(out, 'model.ts'))) as { load(weights: string): Promise<{ run(inputs: string): Promise<Record<string, Float32Array>>; close(): void }> };
+  const m = await mod.load(fixture);
+  try {
+    const outputs = await m.run(join(fixture, 'inputs.json'));
+    const ref = openSafetensors(join(fixture, 'reference.safetensors'));
+    expect(relativeL2(outputs.logits!, ref.readF32('logits'))).toBeLessThan(1e-4);
+  } finally {
+    m.close();
+  }
+});
+
 it('an unknown target is refused with the list of targets', () => {
   const r = spawnSync(process.execPath, [bin, 'compile', 'examples/olmoe-1b-7b.moe', '--target', 'metal', '-o', join(scratch, 'x')], { encoding: 'utf8' });
   expect(r.status).toBe(1);
-  expect(r.stderr).toContain("error: option '--target <target>' argument 'metal' is invalid. Allowed choices are wasm.");
+  expect(r.stderr).toContain("error: option '--target <target>' argument 'metal' is invalid. Allowed choices are wasm, wgsl.");
 });
 
 it('moec run --target wasm --profile prints the time of each kind of kernel', () => {
