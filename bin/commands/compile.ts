@@ -75,7 +75,7 @@ function compileWgsl(file: string, graph: Graph, spec: ModelSpec, opts: CompileO
   const manifest: WgslManifest = {
     format: 'moec-compiled/1', model: graph.name, target: 'wgsl', sizes: wgsl.sizes, vocab: spec.vocab,
     program, plan: planToJson(plan),
-    shaders: wgsl.kernels.map((k) => ({ kernel: k.name, file: `wgsl/${k.name}.wgsl`, grid: k.grid })),
+    shaders: wgsl.kernels.map((k) => ({ kernel: k.name, file: `wgsl/${k.name}.wgsl`, grid: k.grid, ...(k.dispatch ? { dispatch: k.dispatch } : {}) })),
     params: graph.params.map((p) => ({ name: p.name, shape: p.type.shape.map(Number) })),
     checkpoint: (spec.checkpoint?.tensors ?? []).map(({ from, to, chunk }) => (chunk ? { from, to, chunk } : { from, to })),
   };

@@ -15,7 +15,7 @@ export interface WgslManifest extends Omit<WasmManifest, 'binaries' | 'target'> 
   target: 'wgsl';
   program: KernelProgram;
   /** Per kernel: its shader file beside the manifest and its grid (loop extents the dispatch covers). */
-  shaders: { kernel: string; file: string; grid: Expr[] }[];
+  shaders: { kernel: string; file: string; grid: Expr[]; dispatch?: Expr[] }[];
 }
 
 export interface CompiledModel {
@@ -29,7 +29,7 @@ export interface CompiledModel {
 export async function loadCompiledModel(dir: string, weights: string, options: { adapter?: string } = {}): Promise<CompiledModel> {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as WgslManifest;
   if (manifest.format !== 'moec-compiled/1' || manifest.target !== 'wgsl') throw new Error(`${join(dir, 'manifest.json')}: not a moec model compiled for WebGPU`);
-  const wgsl = { sizes: manifest.sizes, kernels: manifest.shaders.map((s) => ({ name: s.kernel, code: readFileSync(join(dir, s.file), 'utf8'), grid: s.grid })) };
+  const wgsl = { sizes: manifest.sizes, kernels: manifest.shaders.map((s) => ({ name: s.kernel, code: readFileSync(join(dir, s.file), 'utf8'), grid: s.grid, ...(s.dispatch ? { dispatch: s.dispatch } : {}) })) };
   const checkpoint = openCheckpoint(weights);
   const params = manifest.params.map((p) => ({ name: p.name, type: { dtype: 'f32' as const, shape: p.shape }, attrs: {} }));
   const bound = bindWeights(params, manifest.checkpoint, checkpoint, weights);

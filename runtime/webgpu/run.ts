@@ -112,17 +112,23 @@ export class WebGpuProgram {
     const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
     this.program.kernels.forEach((k, i) => {
       const w = this.wgsl.kernels[i]!;
-      const total = w.grid.reduce((s, e) => s * evalExtent(e, sizes), 1);
-      if (total === 0) return;
-      const groups = Math.ceil(total / workgroupSize);
-      const x = Math.min(groups, maxGroups);
-      const y = Math.ceil(groups / x);
+      let [x, y, z] = [1, 1, 1];
+      if (w.dispatch) {
+        [x, y, z] = w.dispatch.map((e) => evalExtent(e, sizes)) as [number, number, number];
+        if (x * y * z === 0) return;
+      } else {
+        const total = w.grid.reduce((s, e) => s * evalExtent(e, sizes), 1);
+        if (total === 0) return;
+        const groups = Math.ceil(total / workgroupSize);
+        x = Math.min(groups, maxGroups);
+        y = Math.ceil(groups / x);
+      }
       const entries: GPUBindGroupEntry[] = k.buffers.map((b, j) => ({ binding: j, resource: { buffer: bufs.get(b.name)! } }));
       entries.push({ binding: k.buffers.length, resource: { buffer: uniform } });
       const group = device.createBindGroup({ layout: this.layouts[i]!, entries });
       pass.setPipeline(this.pipelines[i]!);
       pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(x, y);
+      pass.dispatchWorkgroups(x, y, z);
     });
     pass.end();
     const staging = this.program.outputs.map((o) => {

@@ -4,6 +4,7 @@
 // Buffers are storage arrays in binding order; the run-time sizes are a uniform.
 import Handlebars from 'handlebars';
 import type { Expr, Kernel, KernelProgram, ScalarType, Stmt } from '../../compiler/kernel/ir.ts';
+import { renderGemm } from './gemm.ts';
 import { kernelTemplate } from './templates.ts';
 
 export const workgroupSize = 64;
@@ -90,18 +91,15 @@ export interface WgslKernel {
   code: string;
   /** Grid loop extents (evaluate with evalExtent); the dispatch covers their product. */
   grid: Expr[];
+  /** Workgroup counts [x, y, z] instead, for kernels with a grid of their own (the tiled matmul). */
+  dispatch?: Expr[];
 }
 
-export function renderKernel(k: Kernel, sizes: string[]): WgslKernel {
+/** Renders kernel-IR expressions as WGSL for a kernel's buffers and sizes; `uses.erf` records the helper's use. */
+export function exprRenderer(k: Kernel, sizes: string[]) {
   const bufferId = new Map(k.buffers.map((b, i) => [b.name, `b${i}`]));
   const bufferType = new Map(k.buffers.map((b) => [b.name, isFloatBuffer(b.dtype) ? 'f32' : 'i32']));
-  const locals = new Map<string, ScalarType>();
-  const typeOf = (e: Expr): ScalarType => (e.k === 'size' ? 'i32' : e.type);
-  const local = (name: string) => `l_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
-  let uses = { erf: false };
-  let ids = 0;
-  const { loops, body } = gridLoops(k);
-
+  const uses = { erf: false };
   const expr = (e: Expr): string => {
     switch (e.k) {
       case 'const': return e.type === 'f32' ? float(e.value) : e.type === 'bool' ? String(e.value !== 0) : `${e.value}i`;
@@ -125,7 +123,7 @@ export function renderKernel(k: Kernel, sizes: string[]): WgslKernel {
           case 'neg': return `(-${a})`;
           case 'rsqrt': return `inverseSqrt(${a})`;
           case 'erf':
-            uses = { erf: true };
+            uses.erf = true;
             return `erf_(${a})`;
           default: return `${e.op}(${a})`;
         }
@@ -139,6 +137,19 @@ export function renderKernel(k: Kernel, sizes: string[]): WgslKernel {
     }
   };
 
+  return { expr, uses, bufferId, bufferType, typeOf };
+}
+
+/** A kernel's local variable as a WGSL identifier. */
+export const local = (name: string) => `l_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+const typeOf = (e: Expr): ScalarType => (e.k === 'size' ? 'i32' : e.type);
+
+export function renderKernel(k: Kernel, sizes: string[]): WgslKernel {
+  const locals = new Map<string, ScalarType>();
+  let ids = 0;
+  const { loops, body } = gridLoops(k);
+
+  const { expr, uses, bufferId, bufferType } = exprRenderer(k, sizes);
   const stmts = (list: Stmt[], indent: string): string[] =>
     list.flatMap((s): string[] => {
       switch (s.k) {
@@ -196,7 +207,7 @@ export interface WgslProgram {
   sizes: string[];
 }
 
-export function renderProgram(p: KernelProgram): WgslProgram {
+export function renderProgram(p: KernelProgram, options: { tiled?: boolean } = {}): WgslProgram {
   const sizes = programSizes(p);
-  return { kernels: p.kernels.map((k) => renderKernel(k, sizes)), sizes };
+  return { kernels: p.kernels.map((k) => (k.gemm && options.tiled !== false ? renderGemm(k, k.gemm, sizes) : renderKernel(k, sizes))), sizes };
 }

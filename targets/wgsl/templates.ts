@@ -26,3 +26,103 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 {{{body}}}
 }
 `;
+
+/**
+ * A tiled matrix product (the kernels carrying a `gemm` description): 64×64 output tiles per workgroup of 16×16
+ * invocations, 4×4 outputs each in registers, K in steps of 16 through workgroup memory; gated products keep a
+ * second accumulator. Workgroup z is the expert of a grouped product (its rows from the offsets).
+ */
+export const gemmTemplate = `// {{name}}{{#if loc}}  ({{loc}}){{/if}}: {{ops}} as a tiled matmul
+{{#each buffers}}
+@group(0) @binding({{@index}}) var<storage, {{access}}> {{id}}: array<{{type}}>;
+{{/each}}
+struct Sizes { v: array<vec4<i32>, {{sizeVecs}}> }
+@group(0) @binding({{sizesBinding}}) var<uniform> sizes: Sizes;
+{{#if erf}}
+
+fn erf_(x: f32) -> f32 {
+  let t = 1.0 / (1.0 + 0.3275911 * abs(x));
+  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-x * x);
+  return select(-y, y, x >= 0.0);
+}
+{{/if}}
+
+const N = {{N}}i;
+const K = {{K}}i;
+var<workgroup> As: array<array<f32, 64>, 16>;
+var<workgroup> Bs: array<array<f32, 64>, 16>;
+{{#if gated}}
+var<workgroup> Us: array<array<f32, 64>, 16>;
+{{/if}}
+var<workgroup> tileRows: i32;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let l_e = i32(wid.z);
+  let r0 = {{rowStart}};
+  if (lid.x == 0u && lid.y == 0u) { tileRows = {{rowCount}}; }
+  let rows = workgroupUniformLoad(&tileRows);
+  let m0 = i32(wid.y) * 64;
+  if (m0 >= rows) { return; }
+  let n0 = i32(wid.x) * 64;
+  let tx = i32(lid.x);
+  let ty = i32(lid.y);
+  let wBase = l_e * N * K;
+  var acc: array<array<f32, 4>, 4>;
+{{#if gated}}
+  var accU: array<array<f32, 4>, 4>;
+{{/if}}
+  for (var k0 = 0; k0 < K; k0 += 16) {
+    for (var i = 0; i < 4; i++) {
+      let idx = ty * 16 + tx + i * 256;
+      let kk = idx % 16;
+      let mm = idx / 16;
+      let k = k0 + kk;
+      let r = m0 + mm;
+      let n = n0 + mm;
+      As[kk][mm] = select(0.0, {{x}}[min((r0 + r) * K + k, i32(arrayLength(&{{x}})) - 1)], r < rows && k < K);
+      Bs[kk][mm] = select(0.0, {{w}}[min(wBase + n * K + k, i32(arrayLength(&{{w}})) - 1)], n < N && k < K);
+{{#if gated}}
+      Us[kk][mm] = select(0.0, {{wu}}[min(wBase + n * K + k, i32(arrayLength(&{{wu}})) - 1)], n < N && k < K);
+{{/if}}
+    }
+    workgroupBarrier();
+    for (var kk = 0; kk < 16; kk++) {
+      var a: array<f32, 4>;
+      var b: array<f32, 4>;
+{{#if gated}}
+      var u: array<f32, 4>;
+{{/if}}
+      for (var i = 0; i < 4; i++) {
+        a[i] = As[kk][ty * 4 + i];
+        b[i] = Bs[kk][tx * 4 + i];
+{{#if gated}}
+        u[i] = Us[kk][tx * 4 + i];
+{{/if}}
+      }
+      for (var i = 0; i < 4; i++) {
+        for (var j = 0; j < 4; j++) {
+          acc[i][j] = fma(a[i], b[j], acc[i][j]);
+{{#if gated}}
+          accU[i][j] = fma(a[i], u[j], accU[i][j]);
+{{/if}}
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0; i < 4; i++) {
+    for (var j = 0; j < 4; j++) {
+      let l_row = r0 + m0 + ty * 4 + i;
+      let l_n = n0 + tx * 4 + j;
+      if (m0 + ty * 4 + i < rows && l_n < N) {
+        let l_v = acc[i][j];
+{{#if gated}}
+        let l_u = accU[i][j];
+{{/if}}
+        {{out}}[l_row * N + l_n] = {{{epilogue}}};
+      }
+    }
+  }
+}
+`;
