@@ -67,7 +67,7 @@ export class WebGpuProgram {
     this.loaded = true;
   }
 
-  async run(r: WebGpuRun): Promise<Record<string, Storage>> {
+  async run(r: WebGpuRun, options: { repeat?: number } = {}): Promise<Record<string, Storage>> {
     this.load(r.params);
     const device = this.gpu.device;
     const sizes = r.sizes;
@@ -110,7 +110,8 @@ export class WebGpuProgram {
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
-    this.program.kernels.forEach((k, i) => {
+    // `repeat` encodes the forward several times in the one pass (for timing; the results are the same).
+    for (let rep = 0; rep < (options.repeat ?? 1); rep++) this.program.kernels.forEach((k, i) => {
       const w = this.wgsl.kernels[i]!;
       let [x, y, z] = [1, 1, 1];
       if (w.dispatch) {
