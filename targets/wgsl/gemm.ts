@@ -9,7 +9,11 @@ import { exprRenderer, type WgslKernel } from './render.ts';
 import { gemmTemplate } from './templates.ts';
 
 const template = Handlebars.compile(gemmTemplate, { noEscape: true, strict: true });
-const TILE = 64;
+/** Outputs per invocation along each axis; the workgroup is 16×16, so a tile is 16·PER wide. K steps of BK keep
+ * the gated form's three tiles within WebGPU's default 16 KiB of workgroup memory. */
+const PER = 8;
+const TILE = 16 * PER;
+const BK = 8;
 
 export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[]): WgslKernel {
   const r = exprRenderer(k, sizes);
@@ -31,7 +35,7 @@ export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[]): WgslKernel 
     buffers: k.buffers.map((b) => ({ id: id(b.name), type: r.bufferType.get(b.name), access: b.access === 'read' ? 'read' : 'read_write' })),
     sizesBinding: k.buffers.length,
     sizeVecs: Math.max(1, Math.ceil(sizes.length / 4)),
-    N: g.N, K: g.K, gated,
+    N: g.N, K: g.K, gated, tile: TILE, per: PER, bk: BK,
     x: id(g.x), w: id(g.weights[0]!), wu: gated ? id(g.weights[1]!) : '', out: id(g.out),
     rowStart, rowCount, epilogue,
   });

@@ -28,8 +28,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 `;
 
 /**
- * A tiled matrix product (the kernels carrying a `gemm` description): 64×64 output tiles per workgroup of 16×16
- * invocations, 4×4 outputs each in registers, K in steps of 16 through workgroup memory; gated products keep a
+ * A tiled matrix product (the kernels carrying a `gemm` description): square output tiles of 16·PER per workgroup
+ * of 16×16 invocations, PER×PER outputs each in registers (strided by 16, so neighbouring invocations read
+ * neighbouring words of workgroup memory), K in steps of BK through workgroup memory; gated products keep a
  * second accumulator. Workgroup z is the expert of a grouped product (its rows from the offsets).
  */
 export const gemmTemplate = `// {{name}}{{#if loc}}  ({{loc}}){{/if}}: {{ops}} as a tiled matmul
@@ -49,10 +50,13 @@ fn erf_(x: f32) -> f32 {
 
 const N = {{N}}i;
 const K = {{K}}i;
-var<workgroup> As: array<array<f32, 64>, 16>;
-var<workgroup> Bs: array<array<f32, 64>, 16>;
+const TILE = {{tile}}i;
+const PER = {{per}}i;
+const BK = {{bk}}i;
+var<workgroup> As: array<array<f32, {{tile}}>, {{bk}}>;
+var<workgroup> Bs: array<array<f32, {{tile}}>, {{bk}}>;
 {{#if gated}}
-var<workgroup> Us: array<array<f32, 64>, 16>;
+var<workgroup> Us: array<array<f32, {{tile}}>, {{bk}}>;
 {{/if}}
 var<workgroup> tileRows: i32;
 
@@ -62,21 +66,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let r0 = {{rowStart}};
   if (lid.x == 0u && lid.y == 0u) { tileRows = {{rowCount}}; }
   let rows = workgroupUniformLoad(&tileRows);
-  let m0 = i32(wid.y) * 64;
+  let m0 = i32(wid.y) * TILE;
   if (m0 >= rows) { return; }
-  let n0 = i32(wid.x) * 64;
+  let n0 = i32(wid.x) * TILE;
   let tx = i32(lid.x);
   let ty = i32(lid.y);
   let wBase = l_e * N * K;
-  var acc: array<array<f32, 4>, 4>;
+  var acc: array<array<f32, {{per}}>, {{per}}>;
 {{#if gated}}
-  var accU: array<array<f32, 4>, 4>;
+  var accU: array<array<f32, {{per}}>, {{per}}>;
 {{/if}}
-  for (var k0 = 0; k0 < K; k0 += 16) {
-    for (var i = 0; i < 4; i++) {
+  for (var k0 = 0; k0 < K; k0 += BK) {
+    for (var i = 0; i < TILE * BK / 256; i++) {
       let idx = ty * 16 + tx + i * 256;
-      let kk = idx % 16;
-      let mm = idx / 16;
+      let kk = idx % BK;
+      let mm = idx / BK;
       let k = k0 + kk;
       let r = m0 + mm;
       let n = n0 + mm;
@@ -87,21 +91,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 {{/if}}
     }
     workgroupBarrier();
-    for (var kk = 0; kk < 16; kk++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
+    for (var kk = 0; kk < BK; kk++) {
+      var a: array<f32, {{per}}>;
+      var b: array<f32, {{per}}>;
 {{#if gated}}
-      var u: array<f32, 4>;
+      var u: array<f32, {{per}}>;
 {{/if}}
-      for (var i = 0; i < 4; i++) {
-        a[i] = As[kk][ty * 4 + i];
-        b[i] = Bs[kk][tx * 4 + i];
+      for (var i = 0; i < PER; i++) {
+        a[i] = As[kk][ty + 16 * i];
+        b[i] = Bs[kk][tx + 16 * i];
 {{#if gated}}
-        u[i] = Us[kk][tx * 4 + i];
+        u[i] = Us[kk][tx + 16 * i];
 {{/if}}
       }
-      for (var i = 0; i < 4; i++) {
-        for (var j = 0; j < 4; j++) {
+      for (var i = 0; i < PER; i++) {
+        for (var j = 0; j < PER; j++) {
           acc[i][j] = fma(a[i], b[j], acc[i][j]);
 {{#if gated}}
           accU[i][j] = fma(a[i], u[j], accU[i][j]);
@@ -111,11 +115,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
   }
-  for (var i = 0; i < 4; i++) {
-    for (var j = 0; j < 4; j++) {
-      let l_row = r0 + m0 + ty * 4 + i;
-      let l_n = n0 + tx * 4 + j;
-      if (m0 + ty * 4 + i < rows && l_n < N) {
+  for (var i = 0; i < PER; i++) {
+    for (var j = 0; j < PER; j++) {
+      let l_row = r0 + m0 + ty + 16 * i;
+      let l_n = n0 + tx + 16 * j;
+      if (m0 + ty + 16 * i < rows && l_n < N) {
         let l_v = acc[i][j];
 {{#if gated}}
         let l_u = accU[i][j];
