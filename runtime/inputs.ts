@@ -49,3 +49,15 @@ export function readInputs(file: string, keys: readonly string[], vocab: number)
   if (batches.size > 1) throw new InputError(`${file}: ${keys.join(' and ')} have different batch sizes`);
   return out;
 }
+
+/** Token inputs as an executor takes them: ids by input name, and the sizes (batch, seq, dec_seq) they fix. */
+export function tokenFeeds(inputs: Map<string, TokenInput>): { ids: Record<string, Int32Array>; sizes: Record<string, number> } {
+  const sizes: Record<string, number> = {};
+  const ids: Record<string, Int32Array> = {};
+  for (const [name, t] of inputs) {
+    sizes.batch = t.batch;
+    sizes[name === 'decoder_input_ids' ? 'dec_seq' : 'seq'] = t.seq;
+    ids[name] = t.ids;
+  }
+  return { ids, sizes };
+}

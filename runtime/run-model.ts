@@ -2,7 +2,7 @@
 // compiled program); returns named float32 outputs in the shapes Hugging Face uses.
 import { evalDim } from '../compiler/ir/dims.ts';
 import type { Graph } from '../compiler/ir/types.ts';
-import type { TokenInput } from './inputs.ts';
+import { tokenFeeds, type TokenInput } from './inputs.ts';
 import { execute } from './reference/index.ts';
 import type { TensorSource } from './safetensors/index.ts';
 import { bindWeights, type BoundParam, type NameMapping } from './weights/bind.ts';
@@ -27,15 +27,7 @@ export function referenceExecutor(graph: Graph): Executor {
 /** Binds the weights and turns token inputs into the ids and sizes an executor takes. */
 export function prepareRun(graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>) {
   const weights = bindWeights(graph.params, mappings, checkpoint, weightsPath);
-  const first = [...inputs.values()][0]!;
-  const sizes: Record<string, number> = { batch: first.batch };
-  const ids: Record<string, Int32Array> = {};
-  for (const i of graph.inputs) {
-    const t = inputs.get(i.name)!;
-    sizes[i.name === 'decoder_input_ids' ? 'dec_seq' : 'seq'] = t.seq;
-    ids[i.name] = t.ids;
-  }
-  return { weights, ids, sizes };
+  return { weights, ...tokenFeeds(inputs) };
 }
 
 /** An executor's flat outputs as named tensors in the shapes Hugging Face uses. */

@@ -14,7 +14,7 @@ import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { renderProgram } from '../../targets/wgsl/render.ts';
 import { openDevice } from '../../runtime/webgpu/device.ts';
 import { WebGpuProgram } from '../../runtime/webgpu/run.ts';
-import { readInputs } from '../../runtime/inputs.ts';
+import { readInputs, tokenFeeds } from '../../runtime/inputs.ts';
 import { runModel } from '../../runtime/run-model.ts';
 import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
 import { bindWeights } from '../../runtime/weights/bind.ts';
@@ -35,9 +35,7 @@ const prepared = positionals.map((dir, i) => {
   const mappings = spec.checkpoint?.tensors ?? [];
   const weights = bindWeights(graph.params, mappings, ck, dir);
   const inputs = readInputs(join(dir, 'inputs.json'), graph.inputs.map((x) => x.name), spec.vocab);
-  const sizes: Record<string, number> = {};
-  const ids: Record<string, Int32Array> = {};
-  for (const [name, t] of inputs) { sizes.batch = t.batch; sizes[name === 'decoder_input_ids' ? 'dec_seq' : 'seq'] = t.seq; ids[name] = t.ids; }
+  const { ids, sizes } = tokenFeeds(inputs);
   const ref = new Map(runModel(graph, mappings, ck, dir, inputs).map((o) => [o.name, o]));
   return { dir, program, weights, ids, sizes, ref, want: openSafetensors(join(dir, 'reference.safetensors')).readF32('logits') };
 });

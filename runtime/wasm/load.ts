@@ -1,7 +1,7 @@
 // Loads a compiled model folder (manifest.json, model.wasm) and runs it on a checkpoint: no compiler involved.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readInputs } from '../inputs.ts';
+import { readInputs, tokenFeeds } from '../inputs.ts';
 import { openCheckpoint } from '../safetensors/index.ts';
 import { bindWeights } from '../weights/bind.ts';
 import { relaxedSimdSupported } from './features.ts';
@@ -28,13 +28,7 @@ export function loadCompiledModel(dir: string, weights: string, options: { threa
     manifest,
     run(inputsJson: string) {
       const inputs = readInputs(inputsJson, manifest.program.inputs.map((i) => i.name), manifest.vocab);
-      const sizes: Record<string, number> = {};
-      const ids: Record<string, Int32Array> = {};
-      for (const [name, t] of inputs) {
-        sizes.batch = t.batch;
-        sizes[name === 'decoder_input_ids' ? 'dec_seq' : 'seq'] = t.seq;
-        ids[name] = t.ids;
-      }
+      const { ids, sizes } = tokenFeeds(inputs);
       return wasm.run({ params: (n) => bound.get(n)!.data, inputs: ids, sizes });
     },
     close() {

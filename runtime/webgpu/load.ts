@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KernelProgram } from '../../compiler/kernel/ir.ts';
 import type { Expr } from '../../compiler/kernel/ir.ts';
-import { readInputs } from '../inputs.ts';
+import { readInputs, tokenFeeds } from '../inputs.ts';
 import { openCheckpoint } from '../safetensors/index.ts';
 import { planFromJson, type Manifest as WasmManifest } from '../wasm/manifest.ts';
 import { bindWeights } from '../weights/bind.ts';
@@ -41,13 +41,7 @@ export async function loadCompiledModel(dir: string, weights: string, options: {
     adapter: gpu.adapter,
     async run(inputsJson: string) {
       const inputs = readInputs(inputsJson, manifest.program.inputs.map((i) => i.name), manifest.vocab);
-      const sizes: Record<string, number> = {};
-      const ids: Record<string, Int32Array> = {};
-      for (const [name, t] of inputs) {
-        sizes.batch = t.batch;
-        sizes[name === 'decoder_input_ids' ? 'dec_seq' : 'seq'] = t.seq;
-        ids[name] = t.ids;
-      }
+      const { ids, sizes } = tokenFeeds(inputs);
       return program.run({ params: (n) => bound.get(n)!.data, inputs: ids, sizes });
     },
     close() {

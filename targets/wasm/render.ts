@@ -2,38 +2,12 @@
 // parameters are the byte addresses of its buffers in linear memory followed by the run-time sizes.
 import binaryen from 'binaryen';
 import type { Expr, Kernel, KernelProgram, ScalarType, Stmt } from '../../compiler/kernel/ir.ts';
+import { programSizes } from '../../compiler/kernel/sizes.ts';
 import { addGemm, type GemmConfig } from './gemm.ts';
 import { threadParams } from './tensorize.ts';
 
 /** Transcendentals wasm lacks are imported from the host as f64 → f64 (module "math"). */
 export const mathImports = ['exp', 'log', 'tanh', 'erf', 'sin', 'cos'] as const;
-
-/** Every run-time size a program's kernels read, in a fixed order (the trailing parameters of each kernel). */
-export function programSizes(p: KernelProgram): string[] {
-  const names = new Set<string>();
-  const visitE = (e: Expr): void => {
-    if (e.k === 'size' && !e.name.startsWith('#')) names.add(e.name);
-    if ('a' in e) visitE(e.a);
-    if ('b' in e) visitE(e.b);
-    if ('cond' in e) visitE(e.cond);
-    if ('index' in e) visitE(e.index);
-  };
-  const visitS = (s: Stmt): void => {
-    if (s.k === 'for') {
-      visitE(s.extent);
-      s.body.forEach(visitS);
-    } else if (s.k === 'if') {
-      visitE(s.cond);
-      s.then.forEach(visitS);
-    } else if (s.k === 'store') {
-      visitE(s.index);
-      visitE(s.value);
-    } else if (s.k === 'call') s.args.forEach(visitE);
-    else visitE(s.value);
-  };
-  for (const k of p.kernels) k.body.forEach(visitS);
-  return [...names].sort();
-}
 
 const wasmType = (t: ScalarType) => (t === 'f32' ? binaryen.f32 : binaryen.i32);
 

@@ -6,37 +6,11 @@ import Handlebars from 'handlebars';
 import type { Expr, Kernel, KernelProgram, ScalarType, Stmt } from '../../compiler/kernel/ir.ts';
 import { renderGemm } from './gemm.ts';
 import { kernelTemplate } from './templates.ts';
+import { programSizes } from '../../compiler/kernel/sizes.ts';
 
 export const workgroupSize = 64;
 
 const template = Handlebars.compile(kernelTemplate, { noEscape: true, strict: true });
-
-/** Every run-time size the program's kernels read, in a fixed order (their slots in the sizes uniform). */
-export function programSizes(p: KernelProgram): string[] {
-  const names = new Set<string>();
-  const visitE = (e: Expr): void => {
-    if (e.k === 'size') names.add(e.name);
-    if ('a' in e) visitE(e.a);
-    if ('b' in e) visitE(e.b);
-    if ('cond' in e) visitE(e.cond);
-    if ('index' in e) visitE(e.index);
-  };
-  const visitS = (s: Stmt): void => {
-    if (s.k === 'for') {
-      visitE(s.extent);
-      s.body.forEach(visitS);
-    } else if (s.k === 'if') {
-      visitE(s.cond);
-      s.then.forEach(visitS);
-    } else if (s.k === 'store') {
-      visitE(s.index);
-      visitE(s.value);
-    } else if (s.k === 'call') s.args.forEach(visitE);
-    else visitE(s.value);
-  };
-  for (const k of p.kernels) k.body.forEach(visitS);
-  return [...names].sort();
-}
 
 /** The loops of a kernel's grid: the outer chain of parallel loops whose extents the host can evaluate. */
 export function gridLoops(k: Kernel): { loops: { var: string; extent: Expr }[]; body: Stmt[] } {

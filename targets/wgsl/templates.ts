@@ -1,8 +1,8 @@
 // The WGSL templates (handlebars), kept in a module so bundles carry them.
+import Handlebars from 'handlebars';
 
-/** One kernel: its storage buffers, the sizes uniform, helpers it needs, and the entry point. */
-export const kernelTemplate = `// {{name}}{{#if loc}}  ({{loc}}){{/if}}: {{ops}}
-{{#each buffers}}
+/** What every shader begins with: its storage buffers in binding order, the sizes uniform, and erf when used. */
+const header = `{{#each buffers}}
 @group(0) @binding({{@index}}) var<storage, {{access}}> {{id}}: array<{{type}}>;
 {{/each}}
 struct Sizes { v: array<vec4<i32>, {{sizeVecs}}> }
@@ -16,6 +16,12 @@ fn erf_(x: f32) -> f32 {
   return select(-y, y, x >= 0.0);
 }
 {{/if}}
+`;
+Handlebars.registerPartial('header', header);
+
+/** One kernel: its storage buffers, the sizes uniform, helpers it needs, and the entry point. */
+export const kernelTemplate = `// {{name}}{{#if loc}}  ({{loc}}){{/if}}: {{ops}}
+{{> header}}
 
 @compute @workgroup_size({{workgroupSize}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
@@ -34,19 +40,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
  * second accumulator. Workgroup z is the expert of a grouped product (its rows from the offsets).
  */
 export const gemmTemplate = `// {{name}}{{#if loc}}  ({{loc}}){{/if}}: {{ops}} as a tiled matmul
-{{#each buffers}}
-@group(0) @binding({{@index}}) var<storage, {{access}}> {{id}}: array<{{type}}>;
-{{/each}}
-struct Sizes { v: array<vec4<i32>, {{sizeVecs}}> }
-@group(0) @binding({{sizesBinding}}) var<uniform> sizes: Sizes;
-{{#if erf}}
-
-fn erf_(x: f32) -> f32 {
-  let t = 1.0 / (1.0 + 0.3275911 * abs(x));
-  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-x * x);
-  return select(-y, y, x >= 0.0);
-}
-{{/if}}
+{{> header}}
 
 const N = {{N}}i;
 const K = {{K}}i;

@@ -9,7 +9,7 @@ import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { renderProgram } from '../../targets/wgsl/render.ts';
 import { openDevice, type GpuDevice } from '../../runtime/webgpu/device.ts';
 import { WebGpuProgram } from '../../runtime/webgpu/run.ts';
-import { readInputs } from '../../runtime/inputs.ts';
+import { readInputs, tokenFeeds } from '../../runtime/inputs.ts';
 import { runModel } from '../../runtime/run-model.ts';
 import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
 import { bindWeights } from '../../runtime/weights/bind.ts';
@@ -24,13 +24,7 @@ function prepare(dir: string) {
   const mappings = spec.checkpoint?.tensors ?? [];
   const weights = bindWeights(graph.params, mappings, checkpoint, dir);
   const inputs = readInputs(join(dir, 'inputs.json'), graph.inputs.map((i) => i.name), spec.vocab);
-  const sizes: Record<string, number> = {};
-  const ids: Record<string, Int32Array> = {};
-  for (const [name, t] of inputs) {
-    sizes.batch = t.batch;
-    sizes[name === 'decoder_input_ids' ? 'dec_seq' : 'seq'] = t.seq;
-    ids[name] = t.ids;
-  }
+  const { ids, sizes } = tokenFeeds(inputs);
   const ref = new Map(runModel(graph, mappings, checkpoint, dir, inputs).map((o) => [o.name, o]));
   checkpoint.close();
   const want = openSafetensors(join(dir, 'reference.safetensors')).readF32('logits');
