@@ -35,7 +35,7 @@ export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[]): WgslKernel 
     buffers: k.buffers.map((b) => ({ id: id(b.name), type: r.bufferType.get(b.name), access: b.access === 'read' ? 'read' : 'read_write' })),
     sizesBinding: k.buffers.length,
     sizeVecs: Math.max(1, Math.ceil(sizes.length / 4)),
-    N: g.N, K: g.K, gated, tile: TILE, per: PER, bk: BK,
+    N: g.N, K: g.K, gated, tile: TILE, per: PER, bk: BK, row: TILE + 4,
     x: id(g.x), w: id(g.weights[0]!), wu: gated ? id(g.weights[1]!) : '', out: id(g.out),
     rowStart, rowCount, epilogue,
   });

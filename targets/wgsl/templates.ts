@@ -36,7 +36,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 /**
  * A tiled matrix product (the kernels carrying a `gemm` description): square output tiles of 16·PER per workgroup
  * of 16×16 invocations, PER×PER outputs each in registers (strided by 16, so neighbouring invocations read
- * neighbouring words of workgroup memory), K in steps of BK through workgroup memory; gated products keep a
+ * neighbouring words of workgroup memory), K in steps of BK through workgroup memory (rows padded by 4 words, so the
+ * transposing stores of 8 k × 4 rows per 32 invocations fall in 32 different banks); gated products keep a
  * second accumulator. Workgroup z is the expert of a grouped product (its rows from the offsets).
  */
 export const gemmTemplate = `// {{name}}{{#if loc}}  ({{loc}}){{/if}}: {{ops}} as a tiled matmul
@@ -47,10 +48,10 @@ const K = {{K}}i;
 const TILE = {{tile}}i;
 const PER = {{per}}i;
 const BK = {{bk}}i;
-var<workgroup> As: array<array<f32, {{tile}}>, {{bk}}>;
-var<workgroup> Bs: array<array<f32, {{tile}}>, {{bk}}>;
+var<workgroup> As: array<array<f32, {{row}}>, {{bk}}>;
+var<workgroup> Bs: array<array<f32, {{row}}>, {{bk}}>;
 {{#if gated}}
-var<workgroup> Us: array<array<f32, {{tile}}>, {{bk}}>;
+var<workgroup> Us: array<array<f32, {{row}}>, {{bk}}>;
 {{/if}}
 var<workgroup> tileRows: i32;
 
