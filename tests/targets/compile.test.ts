@@ -70,3 +70,17 @@ it('moec run --target wasm --profile prints the time of each kind of kernel', ()
   expect(r.stdout).toMatch(/\ngated_grouped_linear\s+2\s+[\d.]+\s+[\d.]+\n/);
   expect(r.stdout).toMatch(/\ntotal\s+[\d.]+\n$/);
 });
+
+it('moec run --target webgpu with an adapter that is not there: one error line naming the adapters found', () => {
+  const spec = join(scratch, 'olmoe-adapter.moe');
+  const moec = (...a: string[]) => spawnSync(process.execPath, [bin, ...a], { encoding: 'utf8' });
+  expect(moec('import', 'hf', fixture, '-o', spec).status).toBe(0);
+  const out = join(scratch, 'no-adapter.safetensors');
+  const r = moec('run', spec, '--weights', fixture, '--input', join(fixture, 'inputs.json'), '--out', out, '--target', 'webgpu', '--adapter', 'no-such-gpu');
+  expect(r.status).toBe(1);
+  const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatch(/^error: no WebGPU adapter matches 'no-such-gpu'; found: .+/);
+  expect(r.stderr).not.toContain('    at ');
+  expect(existsSync(out)).toBe(false);
+});
