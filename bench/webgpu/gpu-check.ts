@@ -14,10 +14,9 @@ import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { renderProgram } from '../../targets/wgsl/render.ts';
 import { openDevice } from '../../runtime/webgpu/device.ts';
 import { WebGpuProgram } from '../../runtime/webgpu/run.ts';
-import { readInputs, tokenFeeds } from '../../runtime/inputs.ts';
-import { runModel } from '../../runtime/run-model.ts';
+import { readInputs } from '../../runtime/inputs.ts';
+import { namedOutputs, prepareRun, referenceExecutor } from '../../runtime/run-model.ts';
 import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
-import { bindWeights } from '../../runtime/weights/bind.ts';
 
 const { values, positionals } = parseArgs({ options: { adapter: { type: 'string' }, n: { type: 'string', default: '4096' }, scratch: { type: 'string', default: '/tmp' } }, allowPositionals: true });
 const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -32,11 +31,10 @@ const prepared = positionals.map((dir, i) => {
   const graph = runPipeline(lowerModel(spec));
   const program = scheduleGraph(graph);
   const ck = openCheckpoint(dir);
-  const mappings = spec.checkpoint?.tensors ?? [];
-  const weights = bindWeights(graph.params, mappings, ck, dir);
   const inputs = readInputs(join(dir, 'inputs.json'), graph.inputs.map((x) => x.name), spec.vocab);
-  const { ids, sizes } = tokenFeeds(inputs);
-  const ref = new Map(runModel(graph, mappings, ck, dir, inputs).map((o) => [o.name, o]));
+  const { weights, ids, sizes } = prepareRun(graph, spec.checkpoint?.tensors ?? [], ck, dir, inputs);
+  ck.close();
+  const ref = new Map(namedOutputs(graph, referenceExecutor(graph)(weights, ids, sizes), sizes).map((o) => [o.name, o]));
   return { dir, program, weights, ids, sizes, ref, want: openSafetensors(join(dir, 'reference.safetensors')).readF32('logits') };
 });
 const n = Number(values.n);

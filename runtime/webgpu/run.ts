@@ -10,7 +10,8 @@ import type { GpuDevice } from './device.ts';
 export type Storage = Float32Array | Int32Array;
 
 const isFloat = (b: { dtype: string }) => b.dtype === 'f32' || b.dtype === 'f16' || b.dtype === 'bf16';
-const bytesOf = (n: number) => Math.max(4, Math.ceil((n * 4) / 4) * 4);
+/** Bytes of a buffer of n 32-bit elements (WebGPU wants a non-zero multiple of 4). */
+const bytesOf = (n: number) => Math.max(4, n * 4);
 
 export interface WebGpuRun {
   params: (name: string) => Storage;
@@ -50,7 +51,7 @@ export class WebGpuProgram {
   }
 
   private buffer(bytes: number, label: string, usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC): GPUBuffer {
-    return this.gpu.device.createBuffer({ label, size: bytesOf(bytes / 4), usage });
+    return this.gpu.device.createBuffer({ label, size: Math.max(4, Math.ceil(bytes / 4) * 4), usage });
   }
 
   /** Uploads the weights and constant tables (once). */

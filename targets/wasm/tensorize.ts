@@ -4,7 +4,7 @@
 // split across threads by column panels ("units"), so it runs for any row count, one token or a thousand.
 import { divDim, mulDims } from '../../compiler/ir/dims.ts';
 import type { Dim } from '../../compiler/ir/types.ts';
-import { add, i, ivar, letI, load, loadI, loop, mul, size, store, sub } from '../../compiler/kernel/expr.ts';
+import { add, bin, i, ivar, letI, load, loadI, loop, mul, size, store, sub } from '../../compiler/kernel/expr.ts';
 import type { Expr, GemmSpec, Kernel, KernelBuffer, KernelProgram, ProgramBuffer, Stmt } from '../../compiler/kernel/ir.ts';
 import { activationFns } from '../../compiler/kernel/ops/elementwise.ts';
 import { attentionKernel } from './attention.ts';
@@ -13,7 +13,7 @@ import { attentionKernel } from './attention.ts';
 export const threadParams = ['#u0', '#u1', '#scratch'] as const;
 
 const addr = (buffer: string, index: Expr): Expr => ({ k: 'addr', buffer, index, type: 'i32' });
-const min = (a: Expr, b: Expr): Expr => ({ k: 'bin', op: 'min', a, b, type: 'i32' });
+const min = (a: Expr, b: Expr): Expr => bin('min', a, b);
 
 export interface TensorizeOptions {
   /** The gemm's panel width NR. */
@@ -113,7 +113,6 @@ function gemmKernel(k: Kernel, g: GemmSpec, nr: number, buffers: ProgramBuffer[]
   return { ...rest, buffers: [...kept, packed, ...local], body: g.offsets ? [loop('e', i(E), body)] : [letI('e', i(0)), ...body], threads: { units: panels, scratch: [scratch], work: mulDims(rowsOf(k, g, g.N), g.K * (gated ? 2 : 1)) } };
 }
 
-const bin = (op: '/' | '%', a: Expr, b: Expr): Expr => ({ k: 'bin', op, a, b, type: 'i32' });
 
 /** Elements of the product buffer: the output's rows times the padded width. */
 function rowsOf(k: Kernel, g: GemmSpec, width: number): Dim {

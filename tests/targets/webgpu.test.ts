@@ -9,10 +9,9 @@ import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { renderProgram } from '../../targets/wgsl/render.ts';
 import { openDevice, type GpuDevice } from '../../runtime/webgpu/device.ts';
 import { WebGpuProgram } from '../../runtime/webgpu/run.ts';
-import { readInputs, tokenFeeds } from '../../runtime/inputs.ts';
-import { runModel } from '../../runtime/run-model.ts';
+import { readInputs } from '../../runtime/inputs.ts';
+import { namedOutputs, prepareRun, referenceExecutor } from '../../runtime/run-model.ts';
 import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
-import { bindWeights } from '../../runtime/weights/bind.ts';
 import { relativeL2 } from '../helpers/compare.ts';
 import { fixtureDirs, importedSpec } from '../helpers/fixtures.ts';
 
@@ -21,12 +20,10 @@ function prepare(dir: string) {
   const graph = runPipeline(lowerModel(spec));
   const program = scheduleGraph(graph);
   const checkpoint = openCheckpoint(dir);
-  const mappings = spec.checkpoint?.tensors ?? [];
-  const weights = bindWeights(graph.params, mappings, checkpoint, dir);
   const inputs = readInputs(join(dir, 'inputs.json'), graph.inputs.map((i) => i.name), spec.vocab);
-  const { ids, sizes } = tokenFeeds(inputs);
-  const ref = new Map(runModel(graph, mappings, checkpoint, dir, inputs).map((o) => [o.name, o]));
+  const { weights, ids, sizes } = prepareRun(graph, spec.checkpoint?.tensors ?? [], checkpoint, dir, inputs);
   checkpoint.close();
+  const ref = new Map(namedOutputs(graph, referenceExecutor(graph)(weights, ids, sizes), sizes).map((o) => [o.name, o]));
   const want = openSafetensors(join(dir, 'reference.safetensors')).readF32('logits');
   return { program, plan: planMemory(program), wgsl: renderProgram(program), weights, ids, sizes, ref, want };
 }
