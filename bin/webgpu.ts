@@ -14,11 +14,11 @@ export async function runWebGpu(
   graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>, adapter?: string,
 ): Promise<{ outputs: NamedOutput[]; adapter: string }> {
   const program = scheduleGraph(graph);
-  const wgsl = renderProgram(program);
   const { weights, ids, sizes } = prepareRun(graph, mappings, checkpoint, weightsPath, inputs);
   const gpu = await openDevice(adapter);
   try {
-    const p = await WebGpuProgram.create(gpu, program, planMemory(program), wgsl);
+    // Shaders for this adapter: subgroup reductions where it has them.
+    const p = await WebGpuProgram.create(gpu, program, planMemory(program), renderProgram(program, { features: gpu.shaderFeatures }));
     const out = await p.run({ params: (n) => weights.get(n)!.data, inputs: ids, sizes });
     p.destroy();
     return { outputs: namedOutputs(graph, out, sizes), adapter: gpu.adapter };

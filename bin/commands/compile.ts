@@ -12,8 +12,8 @@ import { compileWasm } from '../compile.ts';
 import type { Graph } from '../../compiler/ir/types.ts';
 import type { ModelSpec } from '../../compiler/spec/types.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
-import { renderProgram as renderWgsl } from '../../targets/wgsl/render.ts';
-import type { WgslManifest } from '../../runtime/webgpu/load.ts';
+import { renderProgram as renderWgsl, type WgslPass } from '../../targets/wgsl/render.ts';
+import type { ShaderFile, WgslManifest } from '../../runtime/webgpu/load.ts';
 import { parseSets, UsageError, writeAtomic } from '../output.ts';
 
 interface CompileOptions {
@@ -66,7 +66,9 @@ export function compileCommand(file: string, opts: CompileOptions): void {
   }
 }
 
-/** --target wgsl: a shader per kernel in wgsl/, the manifest, and the runtime module. */
+const shaderFile = (file: string, p: WgslPass): ShaderFile => ({ file, grid: p.grid, ...(p.dispatch ? { dispatch: p.dispatch } : {}) });
+
+/** --target wgsl: a shader per kernel pass in wgsl/, the manifest, and the runtime module. */
 function compileWgsl(file: string, graph: Graph, spec: ModelSpec, opts: CompileOptions, t0: number): void {
   const program = scheduleGraph(graph);
   const plan = planMemory(program);
@@ -75,12 +77,18 @@ function compileWgsl(file: string, graph: Graph, spec: ModelSpec, opts: CompileO
   const manifest: WgslManifest = {
     format: 'moec-compiled/1', model: graph.name, target: 'wgsl', sizes: wgsl.sizes, vocab: spec.vocab,
     program, plan: planToJson(plan),
-    shaders: wgsl.kernels.map((k) => ({ kernel: k.name, file: `wgsl/${k.name}.wgsl`, grid: k.grid, ...(k.dispatch ? { dispatch: k.dispatch } : {}) })),
+    shaders: wgsl.kernels.map((k) => ({
+      kernel: k.name, ...shaderFile(`wgsl/${k.name}.wgsl`, k),
+      ...(k.next ? { next: k.next.map((n, j) => shaderFile(`wgsl/${k.name}.${j + 1}.wgsl`, n)) } : {}),
+    })),
     params: graph.params.map((p) => ({ name: p.name, shape: p.type.shape.map(Number) })),
     checkpoint: (spec.checkpoint?.tensors ?? []).map(({ from, to, chunk }) => (chunk ? { from, to, chunk } : { from, to })),
   };
   mkdirSync(join(opts.out, 'wgsl'), { recursive: true });
-  for (const k of wgsl.kernels) writeAtomic(join(opts.out, 'wgsl', `${k.name}.wgsl`), k.code);
+  for (const k of wgsl.kernels) {
+    writeAtomic(join(opts.out, 'wgsl', `${k.name}.wgsl`), k.code);
+    k.next?.forEach((n, j) => writeAtomic(join(opts.out, 'wgsl', `${k.name}.${j + 1}.wgsl`), n.code));
+  }
   writeAtomic(join(opts.out, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
   writeAtomic(join(opts.out, 'model.ts'), runtimeModule({
     model: graph.name, source: file, target: 'wgsl', async: true,

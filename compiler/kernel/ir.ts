@@ -60,6 +60,30 @@ export interface GemmSpec {
   residual?: string;
 }
 
+/**
+ * The MoE dispatch's counting sort, for targets that run it in parallel: copy c = t·k + j of token t goes to expert
+ * idx[c] if fewer than `capacity` earlier copies of its group (tokens in groups of `group`) went there; kept copies
+ * get rows in token order within their expert (`slots[c]`, -1 when dropped), `offsets` the experts' row ranges, and
+ * `rows` the copied tokens, zero past the kept ones. `capacity` may read the loop variable `t` (a group's first token).
+ */
+export interface DispatchSpec {
+  x: string;
+  idx: string;
+  rows: string;
+  offsets: string;
+  slots: string;
+  experts: number;
+  tokens: Expr;
+  k: Expr;
+  width: Expr;
+  /** Rows of `rows` (kept copies plus zero rows). */
+  rowCount: Expr;
+  group: Expr;
+  capacity: Expr;
+  /** A scratch array of `experts` i32 the parallel form may use for counts and row starts. */
+  counts: string;
+}
+
 /** softmax(scale·q·kᵀ + bias [+ causal mask]) · v, as the attention op defines it (q [batch, qLen, heads, headDim]). */
 export interface AttentionSpec {
   q: string;
@@ -92,6 +116,8 @@ export interface Kernel {
   gemm?: GemmSpec;
   /** Set on attention: what it computes, for targets with their own attention. */
   attention?: AttentionSpec;
+  /** Set on the MoE dispatch: what it computes, for targets that sort in parallel. */
+  dispatch?: DispatchSpec;
   /**
    * Set by a target that splits this kernel across threads: it takes (…, u0, u1, scratch) and computes units u0…u1-1
    * of `units`, with `scratch` f32 elements (the sum of these sizes) of its own at address `scratch`. `work` (multiply-

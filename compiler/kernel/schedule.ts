@@ -55,6 +55,7 @@ export function scheduleGraph(g: Graph): KernelProgram {
     let extra = 0;
     let gemm: Kernel['gemm'];
     let attention: Kernel['attention'];
+    let dispatch: Kernel['dispatch'];
     const body = lowering({
       ins, outs, attrs: n.attrs,
       scratch: (dtype, size) => {
@@ -75,6 +76,9 @@ export function scheduleGraph(g: Graph): KernelProgram {
       attention: (spec) => {
         attention = spec;
       },
+      dispatch: (spec) => {
+        dispatch = spec;
+      },
     });
     const seen = new Set<string>();
     const kb = (o: Operand, access: KernelBuffer['access']): KernelBuffer[] => {
@@ -87,6 +91,7 @@ export function scheduleGraph(g: Graph): KernelProgram {
     if (n.loc) kernel.loc = n.loc;
     if (gemm) kernel.gemm = gemm;
     if (attention) kernel.attention = attention;
+    if (dispatch) kernel.dispatch = dispatch;
     kernels.push(kernel);
   });
 

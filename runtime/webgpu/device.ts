@@ -10,6 +10,39 @@ export interface GpuDevice {
   /** The adapter's vendor, architecture and description, for reports. */
   adapter: string;
   features: string[];
+  /**
+   * What generated shaders may use: the features, less `subgroups` where a 64-invocation workgroup's subgroups are
+   * not runs of consecutive invocations (WebGPU does not promise that layout; the shaders' reductions assume it).
+   */
+  shaderFeatures: string[];
+}
+
+/** Whether subgroups are consecutive invocations of equal size dividing 64, as the generated reductions assume. */
+async function subgroupsAreConsecutive(device: GPUDevice): Promise<boolean> {
+  const code = `enable subgroups;
+@group(0) @binding(0) var<storage, read_write> out: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_index) i: u32, @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) size: u32) {
+  out[i] = lane + 1000u * size;
+}`;
+  const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+  const out = device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  const read = device.createBuffer({ size: 256, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: out } }] }));
+  pass.dispatchWorkgroups(1);
+  pass.end();
+  encoder.copyBufferToBuffer(out, 0, read, 0, 256);
+  device.queue.submit([encoder.finish()]);
+  await read.mapAsync(GPUMapMode.READ);
+  const v = new Uint32Array(read.getMappedRange().slice(0));
+  read.unmap();
+  out.destroy();
+  read.destroy();
+  const size = Math.floor(v[0]! / 1000);
+  return size >= 4 && 64 % size === 0 && v.every((x, i) => x === (i % size) + 1000 * size);
 }
 
 /**
@@ -56,5 +89,6 @@ export async function openDevice(want?: string): Promise<GpuDevice> {
       maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
     },
   });
-  return { device, adapter: describe(adapter), features };
+  const shaderFeatures = features.includes('subgroups') && !(await subgroupsAreConsecutive(device)) ? features.filter((f) => f !== 'subgroups') : features;
+  return { device, adapter: describe(adapter), features, shaderFeatures };
 }

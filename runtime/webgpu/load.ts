@@ -10,13 +10,23 @@ import { planFromJson, type Manifest as WasmManifest } from '../wasm/manifest.ts
 import { bindWeights } from '../weights/bind.ts';
 import { openDevice } from './device.ts';
 import { WebGpuProgram, type Storage } from './run.ts';
+import type { WgslPass } from '../../targets/wgsl/render.ts';
 
 export interface WgslManifest extends Omit<WasmManifest, 'binaries' | 'target'> {
   target: 'wgsl';
   program: KernelProgram;
-  /** Per kernel: its shader file beside the manifest and its grid (loop extents the dispatch covers). */
-  shaders: { kernel: string; file: string; grid: Expr[]; dispatch?: Expr[] }[];
+  /** Per kernel: its shader file beside the manifest and its grid (loop extents the dispatch covers), and the passes
+   * that follow it on the same bindings. */
+  shaders: (ShaderFile & { kernel: string; next?: ShaderFile[] })[];
 }
+
+export interface ShaderFile {
+  file: string;
+  grid: Expr[];
+  dispatch?: Expr[];
+}
+
+const pass = (dir: string, s: ShaderFile): WgslPass => ({ code: readFileSync(join(dir, s.file), 'utf8'), grid: s.grid, ...(s.dispatch ? { dispatch: s.dispatch } : {}) });
 
 export interface CompiledModel {
   manifest: WgslManifest;
@@ -29,7 +39,7 @@ export interface CompiledModel {
 export async function loadCompiledModel(dir: string, weights: string, options: { adapter?: string } = {}): Promise<CompiledModel> {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as WgslManifest;
   if (manifest.format !== 'moec-compiled/1' || manifest.target !== 'wgsl') throw new Error(`${join(dir, 'manifest.json')}: not a moec model compiled for WebGPU`);
-  const wgsl = { sizes: manifest.sizes, kernels: manifest.shaders.map((s) => ({ name: s.kernel, code: readFileSync(join(dir, s.file), 'utf8'), grid: s.grid, ...(s.dispatch ? { dispatch: s.dispatch } : {}) })) };
+  const wgsl = { sizes: manifest.sizes, kernels: manifest.shaders.map((s) => ({ name: s.kernel, ...pass(dir, s), ...(s.next ? { next: s.next.map((n) => pass(dir, n)) } : {}) })) };
   const checkpoint = openCheckpoint(weights);
   const params = manifest.params.map((p) => ({ name: p.name, type: { dtype: 'f32' as const, shape: p.shape }, attrs: {} }));
   const bound = bindWeights(params, manifest.checkpoint, checkpoint, weights);

@@ -4,7 +4,8 @@
 import { evalDim } from '../../compiler/ir/dims.ts';
 import type { KernelProgram, ProgramBuffer } from '../../compiler/kernel/ir.ts';
 import type { MemoryPlan } from '../../compiler/kernel/memory-plan.ts';
-import { evalExtent, workgroupSize, type WgslProgram } from '../../targets/wgsl/render.ts';
+import { evalExtent } from '../../codegen/grid.ts';
+import { workgroupSize, type WgslPass, type WgslProgram } from '../../targets/wgsl/render.ts';
 import type { GpuDevice } from './device.ts';
 
 export type Storage = Float32Array | Int32Array;
@@ -13,6 +14,12 @@ const isFloat = (b: { dtype: string }) => b.dtype === 'f32' || b.dtype === 'f16'
 /** Bytes of a buffer of n 32-bit elements (WebGPU wants a non-zero multiple of 4). */
 const bytesOf = (n: number) => Math.max(4, n * 4);
 
+/** Uploads in pieces of 64 MiB: a single writeBuffer of a multi-GB expert stack makes Dawn stage it all at once. */
+function writeChunked(q: GPUQueue, buf: GPUBuffer, data: Storage): void {
+  const chunk = 64 << 20;
+  for (let at = 0; at < data.byteLength; at += chunk) q.writeBuffer(buf, at, data.buffer, data.byteOffset + at, Math.min(chunk, data.byteLength - at));
+}
+
 export interface WebGpuRun {
   params: (name: string) => Storage;
   inputs: Record<string, Storage>;
@@ -20,13 +27,14 @@ export interface WebGpuRun {
 }
 
 export class WebGpuProgram {
-  private readonly pipelines: GPUComputePipeline[];
+  /** Per kernel, the pipelines of its passes. */
+  private readonly pipelines: GPUComputePipeline[][];
   private readonly layouts: GPUBindGroupLayout[];
   private readonly resident = new Map<string, GPUBuffer>();
   private slots: { buffer: GPUBuffer; bytes: number }[] = [];
   private loaded = false;
 
-  private constructor(readonly gpu: GpuDevice, readonly program: KernelProgram, readonly plan: MemoryPlan, readonly wgsl: WgslProgram, layouts: GPUBindGroupLayout[], pipelines: GPUComputePipeline[]) {
+  private constructor(readonly gpu: GpuDevice, readonly program: KernelProgram, readonly plan: MemoryPlan, readonly wgsl: WgslProgram, layouts: GPUBindGroupLayout[], pipelines: GPUComputePipeline[][]) {
     this.layouts = layouts;
     this.pipelines = pipelines;
   }
@@ -42,34 +50,65 @@ export class WebGpuProgram {
         { binding: k.buffers.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
       ],
     }));
-    const pipelines = await Promise.all(wgsl.kernels.map((k, i) => device.createComputePipelineAsync({
-      label: k.name,
-      layout: device.createPipelineLayout({ bindGroupLayouts: [layouts[i]!] }),
-      compute: { module: device.createShaderModule({ label: k.name, code: k.code }), entryPoint: 'main' },
-    })));
+    const pipelines = await Promise.all(wgsl.kernels.map((k, i) => {
+      const layout = device.createPipelineLayout({ bindGroupLayouts: [layouts[i]!] });
+      return Promise.all([k, ...(k.next ?? [])].map((pass, j) => device.createComputePipelineAsync({
+        label: j === 0 ? k.name : `${k.name}.${j}`,
+        layout,
+        compute: { module: device.createShaderModule({ label: k.name, code: pass.code }), entryPoint: 'main' },
+      })));
+    }));
     return new WebGpuProgram(gpu, program, plan, wgsl, layouts, pipelines);
   }
 
+  /** A storage buffer, refused with the adapter's limit when one binding of it would be larger than the limit. */
   private buffer(bytes: number, label: string, usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC): GPUBuffer {
+    const limit = this.gpu.device.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) throw new Error(`${label} needs ${bytes} bytes in one storage binding; this adapter (${this.gpu.adapter}) allows at most ${limit} (maxStorageBufferBindingSize)`);
     return this.gpu.device.createBuffer({ label, size: Math.max(4, Math.ceil(bytes / 4) * 4), usage });
   }
 
+  /** Runs `body` with WebGPU's validation and out-of-memory errors turned into an exception (Dawn only logs them). */
+  private async checked<T>(what: string, body: () => Promise<T> | T): Promise<T> {
+    const device = this.gpu.device;
+    device.pushErrorScope('validation');
+    device.pushErrorScope('out-of-memory');
+    let result: T;
+    try {
+      result = await body();
+    } finally {
+      const oom = await device.popErrorScope();
+      const invalid = await device.popErrorScope();
+      const error = oom ?? invalid;
+      if (error) throw new Error(`WebGPU ${what}: ${error.message.split('\n')[0]}`);
+    }
+    return result;
+  }
+
   /** Uploads the weights and constant tables (once). */
-  load(params: (name: string) => Storage): void {
+  async load(params: (name: string) => Storage): Promise<void> {
     if (this.loaded) return;
+    await this.checked('upload of the weights', () => this.upload(params));
+    this.loaded = true;
+  }
+
+  private upload(params: (name: string) => Storage): void {
     const q = this.gpu.device.queue;
     for (const b of this.program.buffers) {
       if (b.aliasOf || (b.kind !== 'param' && b.kind !== 'const')) continue;
       const data = b.kind === 'const' ? (isFloat(b) ? Float32Array.from(b.data!) : Int32Array.from(b.data!)) : params(b.source);
       const buf = this.buffer(data.byteLength, b.name);
-      q.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+      writeChunked(q, buf, data);
       this.resident.set(b.name, buf);
     }
-    this.loaded = true;
   }
 
   async run(r: WebGpuRun, options: { repeat?: number } = {}): Promise<Record<string, Storage>> {
-    this.load(r.params);
+    await this.load(r.params);
+    return this.checked('forward', () => this.forward(r, options));
+  }
+
+  private async forward(r: WebGpuRun, options: { repeat?: number }): Promise<Record<string, Storage>> {
     const device = this.gpu.device;
     const sizes = r.sizes;
     const bufs = new Map(this.resident);
@@ -92,7 +131,7 @@ export class WebGpuProgram {
         bufs.set(b.name, buf);
         if (b.kind === 'input') {
           const data = r.inputs[b.source]!;
-          device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+          writeChunked(device.queue, buf, data);
         }
       }
     }
@@ -112,25 +151,27 @@ export class WebGpuProgram {
     const pass = encoder.beginComputePass();
     const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
     // `repeat` encodes the forward several times in the one pass (for timing; the results are the same).
-    for (let rep = 0; rep < (options.repeat ?? 1); rep++) this.program.kernels.forEach((k, i) => {
-      const w = this.wgsl.kernels[i]!;
-      let [x, y, z] = [1, 1, 1];
-      if (w.dispatch) {
-        [x, y, z] = w.dispatch.map((e) => evalExtent(e, sizes)) as [number, number, number];
-        if (x * y * z === 0) return;
-      } else {
-        const total = w.grid.reduce((s, e) => s * evalExtent(e, sizes), 1);
-        if (total === 0) return;
-        const groups = Math.ceil(total / workgroupSize);
-        x = Math.min(groups, maxGroups);
-        y = Math.ceil(groups / x);
-      }
+    const workgroups = (w: WgslPass): [number, number, number] => {
+      if (w.dispatch) return w.dispatch.map((e) => evalExtent(e, sizes)) as [number, number, number];
+      const total = w.grid.reduce((s, e) => s * evalExtent(e, sizes), 1);
+      const groups = Math.ceil(total / workgroupSize);
+      const x = Math.min(groups, maxGroups);
+      return [x, x === 0 ? 0 : Math.ceil(groups / x), 1];
+    };
+    const groups = this.program.kernels.map((k, i) => {
       const entries: GPUBindGroupEntry[] = k.buffers.map((b, j) => ({ binding: j, resource: { buffer: bufs.get(b.name)! } }));
       entries.push({ binding: k.buffers.length, resource: { buffer: uniform } });
-      const group = device.createBindGroup({ layout: this.layouts[i]!, entries });
-      pass.setPipeline(this.pipelines[i]!);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(x, y, z);
+      return device.createBindGroup({ layout: this.layouts[i]!, entries });
+    });
+    for (let rep = 0; rep < (options.repeat ?? 1); rep++) this.program.kernels.forEach((_, i) => {
+      const w = this.wgsl.kernels[i]!;
+      [w, ...(w.next ?? [])].forEach((p, j) => {
+        const [x, y, z] = workgroups(p);
+        if (x * y * z === 0) return;
+        pass.setPipeline(this.pipelines[i]![j]!);
+        pass.setBindGroup(0, groups[i]!);
+        pass.dispatchWorkgroups(x, y, z);
+      });
     });
     pass.end();
     const staging = this.program.outputs.map((o) => {

@@ -2,9 +2,8 @@
 // their grouped forms over experts) become the tiled matmul of templates.ts instead of one invocation per output
 // element; the epilogue (bias, activation, gating, residual) is a kernel-IR expression rendered in place.
 import Handlebars from 'handlebars';
-import { add, fvar, i, ivar, load, loadI, mul, sub } from '../../compiler/kernel/expr.ts';
-import type { Expr, GemmSpec, Kernel } from '../../compiler/kernel/ir.ts';
-import { activationFns } from '../../compiler/kernel/ops/elementwise.ts';
+import type { GemmSpec, Kernel } from '../../compiler/kernel/ir.ts';
+import { gemmEpilogue, gemmRows, gemmTiles } from '../../codegen/gemm.ts';
 import { exprRenderer, type WgslKernel } from './render.ts';
 import { gemmTemplate } from './templates.ts';
 
@@ -19,17 +18,10 @@ export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[]): WgslKernel 
   const r = exprRenderer(k, sizes);
   const id = (name: string) => r.bufferId.get(name)!;
   const gated = g.weights.length === 2;
-  const e = ivar('e');
-  const row = ivar('row');
-  const n = ivar('n');
-  let y: Expr = fvar('v');
-  if (g.bias) y = add(y, load(g.bias, add(mul(e, i(g.N)), n)));
-  if (g.act) y = activationFns[g.act]!(y);
-  if (gated) y = mul(y, fvar('u'));
-  if (g.residual) y = add(y, load(g.residual, add(mul(row, i(g.N)), n)));
-  const rowStart = g.offsets ? r.expr(loadI(g.offsets, e)) : '0i';
-  const rowCount = g.offsets ? r.expr(sub(loadI(g.offsets, add(e, i(1))), loadI(g.offsets, e))) : r.expr(g.rows);
-  const epilogue = r.expr(y);
+  const rows = gemmRows(g);
+  const rowStart = r.expr(rows.start);
+  const rowCount = r.expr(rows.count);
+  const epilogue = r.expr(gemmEpilogue(g));
   const code = template({
     name: k.name, loc: k.loc ?? '', ops: k.ops.join(', '), erf: r.uses.erf,
     buffers: k.buffers.map((b) => ({ id: id(b.name), type: r.bufferType.get(b.name), access: b.access === 'read' ? 'read' : 'read_write' })),
@@ -39,7 +31,5 @@ export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[]): WgslKernel 
     x: id(g.x), w: id(g.weights[0]!), wu: gated ? id(g.weights[1]!) : '', out: id(g.out),
     rowStart, rowCount, epilogue,
   });
-  // Workgroups: column tiles × row tiles (of all rows: a grouped product's experts each get as many) × experts.
-  const rowTiles = { k: 'bin', op: '/', a: add(g.rows, i(TILE - 1)), b: i(TILE), type: 'i32' } as Expr;
-  return { name: k.name, code, grid: [], dispatch: [i(Math.ceil(g.N / TILE)), rowTiles, i(g.experts ?? 1)] };
+  return { name: k.name, code, grid: [], dispatch: gemmTiles(g, TILE) };
 }

@@ -125,3 +125,154 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
 }
 `;
+
+/**
+ * Fused attention (targets/wgsl/attention.ts): workgroup (query block, head, batch), 64 invocations, one key of
+ * each tile per invocation. Per tile: scores s[q] for the invocation's key in registers; the tile's row maxima and
+ * sums (by subgroup reductions where the adapter has subgroups, else by QB invocations scanning the tile in
+ * workgroup memory); the rescale of the running sums; then P·V into each invocation's value columns.
+ */
+export const attentionTemplate = `{{#if subgroups}}enable subgroups;
+{{/if}}
+// {{name}}{{#if loc}}  ({{loc}}){{/if}}: {{ops}} as one fused kernel
+{{> header}}
+
+const D = {{D}}i;
+const DV = {{DV}}i;
+const QB = {{QB}}i;
+const KB = {{KB}}i;
+const NC = {{NC}}i;
+const NEG = -3.4028234663852886e38f;
+var<workgroup> Qs: array<f32, {{QB}} * {{D}}>;
+var<workgroup> Ps: array<f32, {{QB}} * {{KB}}>;
+var<workgroup> mS: array<f32, {{QB}}>;
+var<workgroup> lS: array<f32, {{QB}}>;
+{{#if subgroups}}
+var<workgroup> part: array<f32, {{QB}} * {{KB}}>;
+{{else}}
+var<workgroup> alphaS: array<f32, {{QB}}>;
+{{/if}}
+
+@compute @workgroup_size({{KB}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{{#if subgroups}}, @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sgSize: u32{{/if}}) {
+  let tid = i32(lid);
+  let l_b = i32(wid.z);
+  let l_h = i32(wid.y);
+  let q0 = i32(wid.x) * QB;
+  let Sq = {{Sq}};
+  let Sk = {{Sk}};
+  let l_g = l_h / ({{group}});
+  for (var idx = tid; idx < QB * D; idx += KB) {
+    let l_qc = min(q0 + idx / D, Sq - 1);
+    let l_d = idx % D;
+    Qs[idx] = select(0.0, {{qRead}}, q0 + idx / D < Sq);
+  }
+  if (tid < QB) {
+    mS[tid] = NEG;
+    lS[tid] = 0.0;
+  }
+  // The keys the block's last query sees: a causal query i sees keys j <= i + (k_len - q_len).
+  let qLast = min(q0 + QB, Sq) - 1;
+  let kMax = {{#if causal}}min(Sk, qLast + Sk - Sq + 1){{else}}Sk{{/if}};
+  var acc: array<array<f32, {{NC}}>, {{QB}}>;
+  workgroupBarrier();
+  for (var j0 = 0; j0 < kMax; j0 += KB) {
+    let l_j = j0 + tid;
+    let l_jc = min(l_j, Sk - 1);
+    // (Zeroed explicitly: a declaration without initializer in a loop was seen keeping the last iteration's values.)
+    var s = array<f32, {{QB}}>();
+    for (var l_d = 0; l_d < D; l_d++) {
+      let kv = {{kRead}};
+      for (var q = 0; q < QB; q++) {
+        s[q] = fma(Qs[q * D + l_d], kv, s[q]);
+      }
+    }
+    for (var q = 0; q < QB; q++) {
+      let l_qc = min(q0 + q, Sq - 1);
+      let visible = l_j < Sk && q0 + q < Sq{{#if causal}} && l_j <= q0 + q + Sk - Sq{{/if}};
+      s[q] = select(NEG, s[q] * {{scale}}{{#if bias}} + {{bias}}{{/if}}, visible);
+    }
+{{#if subgroups}}
+    // Row maxima: a subgroup maximum per row, the subgroups' partial results through workgroup memory (subgroups
+    // are consecutive invocations: the runtime checks that before choosing this form).
+    for (var q = 0; q < QB; q++) {
+      let m = subgroupMax(s[q]);
+      if (lane == 0u) { part[q * KB + tid] = m; }
+    }
+    workgroupBarrier();
+    var alpha: array<f32, {{QB}}>;
+    var mNew: array<f32, {{QB}}>;
+    for (var q = 0; q < QB; q++) {
+      var m = mS[q];
+      for (var t = 0; t < KB; t += i32(sgSize)) { m = max(m, part[q * KB + t]); }
+      mNew[q] = m;
+      alpha[q] = exp(mS[q] - m);
+      let p = select(0.0, exp(s[q] - m), s[q] > NEG);
+      Ps[q * KB + tid] = p;
+      s[q] = p;
+    }
+    workgroupBarrier();
+    for (var q = 0; q < QB; q++) {
+      let sum = subgroupAdd(s[q]);
+      if (lane == 0u) { part[q * KB + tid] = sum; }
+    }
+    workgroupBarrier();
+    if (tid < QB) {
+      var sum = 0.0;
+      for (var t = 0; t < KB; t += i32(sgSize)) { sum += part[tid * KB + t]; }
+      lS[tid] = lS[tid] * alpha[tid] + sum;
+      mS[tid] = mNew[tid];
+    }
+{{else}}
+    for (var q = 0; q < QB; q++) { Ps[q * KB + tid] = s[q]; }
+    workgroupBarrier();
+    // Each of QB invocations folds one row of the tile into its running max and sum.
+    if (tid < QB) {
+      let mOld = mS[tid];
+      var m = mOld;
+      for (var t = 0; t < KB; t++) { m = max(m, Ps[tid * KB + t]); }
+      var sum = 0.0;
+      for (var t = 0; t < KB; t++) {
+        let sv = Ps[tid * KB + t];
+        let p = select(0.0, exp(sv - m), sv > NEG);
+        Ps[tid * KB + t] = p;
+        sum += p;
+      }
+      let a = exp(mOld - m);
+      alphaS[tid] = a;
+      lS[tid] = lS[tid] * a + sum;
+      mS[tid] = m;
+    }
+    workgroupBarrier();
+    var alpha: array<f32, {{QB}}>;
+    for (var q = 0; q < QB; q++) { alpha[q] = alphaS[q]; }
+{{/if}}
+    // P·V: invocation tid owns value columns tid, tid + 64, …
+    for (var q = 0; q < QB; q++) {
+      for (var c = 0; c < NC; c++) { acc[q][c] *= alpha[q]; }
+    }
+    let keys = min(KB, kMax - j0);
+    for (var t = 0; t < keys; t++) {
+      let l_jc = j0 + t;
+      for (var c = 0; c < NC; c++) {
+        let l_n = tid + KB * c;
+        let vv = select(0.0, {{vRead}}, l_n < DV);
+        for (var q = 0; q < QB; q++) {
+          acc[q][c] = fma(Ps[q * KB + t], vv, acc[q][c]);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var q = 0; q < QB; q++) {
+    let qi = q0 + q;
+    if (qi < Sq) {
+      let inv = 1.0 / lS[q];
+      for (var c = 0; c < NC; c++) {
+        let n = tid + KB * c;
+        if (n < DV) { {{out}}[((l_b * Sq + qi) * {{H}} + l_h) * DV + n] = acc[q][c] * inv; }
+      }
+    }
+  }
+}
+`;

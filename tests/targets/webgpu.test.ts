@@ -1,5 +1,6 @@
 // The WGSL target on a WebGPU adapter (lavapipe in CI): every HF fixture reproduces transformers' logits and makes
-// the same expert choices as the reference executor; every emitted shader compiles in Dawn.
+// the same expert choices as the reference executor, with the shaders for a plain adapter and with those using the
+// optional features this one offers (subgroups); every emitted shader compiles in Dawn.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lowerModel } from '../../compiler/lower/model.ts';
@@ -25,7 +26,7 @@ function prepare(dir: string) {
   checkpoint.close();
   const ref = new Map(namedOutputs(graph, referenceExecutor(graph)(weights, ids, sizes), sizes).map((o) => [o.name, o]));
   const want = openSafetensors(join(dir, 'reference.safetensors')).readF32('logits');
-  return { program, plan: planMemory(program), wgsl: renderProgram(program), weights, ids, sizes, ref, want };
+  return { program, plan: planMemory(program), weights, ids, sizes, ref, want };
 }
 
 const dirs = fixtureDirs();
@@ -39,9 +40,10 @@ beforeAll(async () => {
 afterAll(() => gpu?.device.destroy());
 
 describe.each(dirs)('%s on webgpu', (dir) => {
-  it('logits within 1e-4 of transformers, the same experts as the reference executor', async () => {
+  it.each([['no optional features', false], ["the adapter's optional features", true]])('logits within 1e-4 of transformers, the same experts as the reference executor, with %s', async (_, optional) => {
     const f = prepared.get(dir)!;
-    const p = await WebGpuProgram.create(gpu, f.program, f.plan, f.wgsl);
+    if (optional) expect(gpu.shaderFeatures).toContain('subgroups');
+    const p = await WebGpuProgram.create(gpu, f.program, f.plan, renderProgram(f.program, { features: optional ? gpu.shaderFeatures : [] }));
     const out = await p.run({ params: (n) => f.weights.get(n)!.data, inputs: f.ids, sizes: f.sizes });
     p.destroy();
     expect(errors).toEqual([]);

@@ -1,7 +1,7 @@
 // What an op lowering sees: its operands and results as named buffers with symbolic shapes, and its attributes.
 import type { Attr, Dim, DType } from '../../ir/types.ts';
 import { load, loadI } from '../expr.ts';
-import type { AttentionSpec, Expr, GemmSpec, Stmt } from '../ir.ts';
+import type { AttentionSpec, DispatchSpec, Expr, GemmSpec, Stmt } from '../ir.ts';
 
 export interface Operand {
   buffer: string;
@@ -21,6 +21,8 @@ export interface OpContext {
   gemm(spec: GemmSpec): void;
   /** Marks the kernel as attention a target may run with its own matmuls and softmax. */
   attention(spec: AttentionSpec): void;
+  /** Marks the kernel as the MoE dispatch's counting sort, which a target may run in parallel. */
+  dispatch(spec: DispatchSpec): void;
 }
 
 export type OpLowering = (ctx: OpContext) => Stmt[];

@@ -131,7 +131,7 @@ export const routingOps: Record<string, OpLowering> = {
     ];
   },
   // A stable counting sort of (token, choice) copies by expert, keeping each expert's first `capacity` copies per group.
-  dispatch: ({ ins, outs, attrs, scratch }) => {
+  dispatch: ({ ins, outs, attrs, scratch, dispatch }) => {
     const [x, idx] = ins;
     const [rows, offsets, slots] = outs;
     const E = attrs.experts as number;
@@ -151,6 +151,7 @@ export const routingOps: Record<string, OpLowering> = {
         ? toI(un('neg', un('floor', un('neg', div(mul(toF(mul(groupLen, K)), f(attrs.capacity_factor)), f(E))))))
         : i(2 ** 30);
     const copy = add(mul(t, K), j);
+    dispatch({ x: x!.buffer, idx: idx!.buffer, rows: rows!.buffer, offsets: offsets!.buffer, slots: slots!.buffer, experts: E, tokens: T, k: K, width: D, rowCount: dim(rows!.shape[0]!), group, capacity: cap, counts: next });
     return [
       loop('e', i(E), [store(offsets!.buffer, e, i(0))]),
       store(offsets!.buffer, i(E), i(0)),
