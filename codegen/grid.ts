@@ -33,6 +33,7 @@ export function evalExtent(e: Expr, sizes: Record<string, number>): number {
     case '%': return a % b;
     case 'min': return Math.min(a, b);
     case 'max': return Math.max(a, b);
+    case '<': return a < b ? 1 : 0;
     default: throw new Error(`extent operator ${e.op} is not known on the host`);
   }
 }

@@ -45,13 +45,14 @@ const x = Float32Array.from({ length: n * n }, (_, i) => ((i * 104729) % 1000) /
 
 const gpu = await openDevice(values.adapter);
 console.log(`adapter: ${gpu.adapter}; features: ${gpu.features.join(', ') || 'none'}`);
-for (const f of prepared) {
-  const p = await WebGpuProgram.create(gpu, f.program, planMemory(f.program), renderProgram(f.program));
+console.log(`shaders may use: ${gpu.shaderFeatures.join(', ') || 'none'}; maxStorageBufferBindingSize ${gpu.device.limits.maxStorageBufferBindingSize}`);
+for (const f of prepared) for (const features of [[], gpu.shaderFeatures]) {
+  const p = await WebGpuProgram.create(gpu, f.program, planMemory(f.program), renderProgram(f.program, { features }));
   const out = await p.run({ params: (name) => f.weights.get(name)!.data, inputs: f.ids, sizes: f.sizes });
   p.destroy();
   const choices = [...f.ref.keys()].filter((k) => k.startsWith('expert_indices.'));
   const same = choices.every((k) => out[k]!.every((v, i) => v === f.ref.get(k)!.data[i]));
-  console.log(`${f.dir}: logits rel L2 ${rel(out.logits!, f.want).toExponential(2)}, expert choices ${same ? 'identical' : 'DIFFERENT'} (${choices.length} layers)`);
+  console.log(`${f.dir} [${features.join() || 'no features'}]: logits rel L2 ${rel(out.logits!, f.want).toExponential(2)}, expert choices ${same ? 'identical' : 'DIFFERENT'} (${choices.length} layers)`);
 }
 for (const tiled of [true, false]) {
   const p = await WebGpuProgram.create(gpu, mm, planMemory(mm), renderProgram(mm, { tiled }));

@@ -96,8 +96,10 @@ function compareWithTorch(key: string, tokens: number, out: Record<string, Stora
   const yPath = join(values.torch!, `y_${key}_${tokens}.f32`);
   const ePath = join(values.torch!, `experts_${key}_${tokens}.i32`);
   if (!existsSync(yPath)) return undefined;
-  const y = new Float32Array(readFileSync(yPath).buffer.slice(0));
-  const e = new Int32Array(readFileSync(ePath).buffer.slice(0));
+  // (Copies: a small file's Buffer is a view into Node's shared pool, not an ArrayBuffer of its own.)
+  const bytes = (path: string) => Uint8Array.from(readFileSync(path)).buffer;
+  const y = new Float32Array(bytes(yPath));
+  const e = new Int32Array(bytes(ePath));
   const got = out.experts as Int32Array;
   let same = 0;
   for (let t = 0; t < tokens; t++) {

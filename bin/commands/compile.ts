@@ -66,7 +66,7 @@ export function compileCommand(file: string, opts: CompileOptions): void {
   }
 }
 
-const shaderFile = (file: string, p: WgslPass): ShaderFile => ({ file, grid: p.grid, ...(p.dispatch ? { dispatch: p.dispatch } : {}) });
+const shaderFile = (file: string, p: WgslPass): ShaderFile => ({ file, grid: p.grid, ...(p.dispatch ? { dispatch: p.dispatch } : {}), ...(p.when ? { when: p.when } : {}) });
 
 /** --target wgsl: a shader per kernel pass in wgsl/, the manifest, and the runtime module. */
 function compileWgsl(file: string, graph: Graph, spec: ModelSpec, opts: CompileOptions, t0: number): void {

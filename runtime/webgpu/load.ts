@@ -24,9 +24,10 @@ export interface ShaderFile {
   file: string;
   grid: Expr[];
   dispatch?: Expr[];
+  when?: Expr;
 }
 
-const pass = (dir: string, s: ShaderFile): WgslPass => ({ code: readFileSync(join(dir, s.file), 'utf8'), grid: s.grid, ...(s.dispatch ? { dispatch: s.dispatch } : {}) });
+const pass = (dir: string, { file, ...launch }: ShaderFile): WgslPass => ({ code: readFileSync(join(dir, file), 'utf8'), ...launch });
 
 export interface CompiledModel {
   manifest: WgslManifest;

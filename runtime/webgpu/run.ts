@@ -166,6 +166,7 @@ export class WebGpuProgram {
     for (let rep = 0; rep < (options.repeat ?? 1); rep++) this.program.kernels.forEach((_, i) => {
       const w = this.wgsl.kernels[i]!;
       [w, ...(w.next ?? [])].forEach((p, j) => {
+        if (p.when && evalExtent(p.when, sizes) === 0) return;
         const [x, y, z] = workgroups(p);
         if (x * y * z === 0) return;
         pass.setPipeline(this.pipelines[i]![j]!);

@@ -3,16 +3,23 @@
 // element; the epilogue (bias, activation, gating, residual) is a kernel-IR expression rendered in place.
 import Handlebars from 'handlebars';
 import type { GemmSpec, Kernel } from '../../compiler/kernel/ir.ts';
-import { gemmEpilogue, gemmRows, gemmTiles } from '../../codegen/gemm.ts';
-import { exprRenderer, type WgslKernel } from './render.ts';
+import { add, bin, i, sub } from '../../compiler/kernel/expr.ts';
+import { ceilDiv, gemmEpilogue, gemmRows } from '../../codegen/gemm.ts';
+import { exprRenderer, type WgslKernel, type WgslPass } from './render.ts';
 import { gemmTemplate } from './templates.ts';
 
 const template = Handlebars.compile(gemmTemplate, { noEscape: true, strict: true });
-/** Outputs per invocation along each axis; the workgroup is 16×16, so a tile is 16·PER wide. K steps of BK keep
- * the gated form's three tiles within WebGPU's default 16 KiB of workgroup memory. */
-const PER = 8;
-const TILE = 16 * PER;
+/** Workgroups are 16×16 invocations; K steps of BK keep the gated form's three tiles within WebGPU's default 16 KiB
+ * of workgroup memory. */
 const BK = 8;
+const PN = 8;
+const TN = 16 * PN;
+/** Rows per tile: 128 (8 per invocation) for products with many rows per expert; 16 (one each) when an expert has
+ * few, where a 128-row tile would mostly multiply zeros (Mixtral at 16 tokens: 4 rows per expert). */
+const tall = 8;
+const short = 1;
+/** Below this many rows per expert on average, the short tiles run. */
+const shortBelow = 48;
 
 export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[]): WgslKernel {
   const r = exprRenderer(k, sizes);
@@ -22,14 +29,23 @@ export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[]): WgslKernel 
   const rowStart = r.expr(rows.start);
   const rowCount = r.expr(rows.count);
   const epilogue = r.expr(gemmEpilogue(g));
-  const code = template({
-    name: k.name, loc: k.loc ?? '', ops: k.ops.join(', '), erf: r.uses.erf,
-    buffers: k.buffers.map((b) => ({ id: id(b.name), type: r.bufferType.get(b.name), access: b.access === 'read' ? 'read' : 'read_write' })),
-    sizesBinding: k.buffers.length,
-    sizeVecs: Math.max(1, Math.ceil(sizes.length / 4)),
-    N: g.N, K: g.K, gated, tile: TILE, per: PER, bk: BK, row: TILE + 4,
-    x: id(g.x), w: id(g.weights[0]!), wu: gated ? id(g.weights[1]!) : '', out: id(g.out),
-    rowStart, rowCount, epilogue,
-  });
-  return { name: k.name, code, grid: [], dispatch: gemmTiles(g, TILE) };
+  const experts = g.offsets ? (g.experts ?? 1) : 0;
+  const render = (pm: number): WgslPass => {
+    const tm = 16 * pm;
+    const code = template({
+      name: k.name, loc: k.loc ?? '', ops: k.ops.join(', '), erf: r.uses.erf,
+      buffers: k.buffers.map((b) => ({ id: id(b.name), type: r.bufferType.get(b.name), access: b.access === 'read' ? 'read' : 'read_write' })),
+      sizesBinding: k.buffers.length,
+      sizeVecs: Math.max(1, Math.ceil(sizes.length / 4)),
+      N: g.N, K: g.K, gated, tm, tn: TN, pm, pn: PN, bk: BK, experts,
+      x: id(g.x), w: id(g.weights[0]!), wu: gated ? id(g.weights[1]!) : '', out: id(g.out),
+      rowStart, rowCount, epilogue,
+    });
+    // Row tiles: of all rows, plus one partial tile per expert at most when they are packed over the experts.
+    const rowTiles = experts ? add(ceilDiv(g.rows, tm), i(experts)) : ceilDiv(g.rows, tm);
+    return { code, grid: [], dispatch: [i(Math.ceil(g.N / TN)), rowTiles, i(1)] };
+  };
+  // rows < 48 · experts: the short tiles; else the tall ones (exactly one of the two passes runs).
+  const few = bin('<', g.rows, i(shortBelow * Math.max(1, experts)));
+  return { name: k.name, ...render(tall), when: sub(i(1), few), next: [{ ...render(short), when: few }] };
 }

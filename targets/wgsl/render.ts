@@ -34,6 +34,8 @@ export interface WgslPass {
   grid: Expr[];
   /** Workgroup counts [x, y, z] instead, for kernels with a grid of their own (the tiled matmul). */
   dispatch?: Expr[];
+  /** Runs only where this evaluates to non-zero at the run's sizes (variants of a kernel for different sizes). */
+  when?: Expr;
 }
 
 export interface WgslKernel extends WgslPass {

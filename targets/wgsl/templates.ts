@@ -34,73 +34,99 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 `;
 
 /**
- * A tiled matrix product (the kernels carrying a `gemm` description): square output tiles of 16·PER per workgroup
- * of 16×16 invocations, PER×PER outputs each in registers (strided by 16, so neighbouring invocations read
- * neighbouring words of workgroup memory), K in steps of BK through workgroup memory (rows padded by 4 words, so the
- * transposing stores of 8 k × 4 rows per 32 invocations fall in 32 different banks); gated products keep a
- * second accumulator. Workgroup z is the expert of a grouped product (its rows from the offsets).
+ * A tiled matrix product (the kernels carrying a `gemm` description): output tiles of TM × TN per workgroup of 16×16
+ * invocations, PM × PN outputs each in registers (strided by 16, so neighbouring invocations read neighbouring words
+ * of workgroup memory), K in steps of BK through workgroup memory (rows padded by 4 words, so the transposing stores
+ * of 8 k × 4 rows per 32 invocations fall in 32 different banks); gated products keep a second accumulator.
+ * A grouped product's row tiles are packed over the experts: workgroup y is the n-th non-empty row tile counted
+ * through the experts in order (invocation 0 walks the offsets), so no workgroup is spent on an empty tile.
  */
-export const gemmTemplate = `// {{name}}{{#if loc}}  ({{loc}}){{/if}}: {{ops}} as a tiled matmul
+export const gemmTemplate = `// {{name}}{{#if loc}}  ({{loc}}){{/if}}: {{ops}} as a tiled matmul, {{tm}} × {{tn}} tiles
 {{> header}}
 
 const N = {{N}}i;
 const K = {{K}}i;
-const TILE = {{tile}}i;
-const PER = {{per}}i;
+const TM = {{tm}}i;
+const TN = {{tn}}i;
+const PM = {{pm}}i;
+const PN = {{pn}}i;
 const BK = {{bk}}i;
-var<workgroup> As: array<array<f32, {{row}}>, {{bk}}>;
-var<workgroup> Bs: array<array<f32, {{row}}>, {{bk}}>;
+var<workgroup> As: array<array<f32, {{tm}} + 4>, {{bk}}>;
+var<workgroup> Bs: array<array<f32, {{tn}} + 4>, {{bk}}>;
 {{#if gated}}
-var<workgroup> Us: array<array<f32, {{row}}>, {{bk}}>;
+var<workgroup> Us: array<array<f32, {{tn}} + 4>, {{bk}}>;
 {{/if}}
-var<workgroup> tileRows: i32;
+/** expert, its first row, its row count, the tile's first row within the expert */
+var<workgroup> tile: vec4<i32>;
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let l_e = i32(wid.z);
-  let r0 = {{rowStart}};
-  if (lid.x == 0u && lid.y == 0u) { tileRows = {{rowCount}}; }
-  let rows = workgroupUniformLoad(&tileRows);
-  let m0 = i32(wid.y) * TILE;
+  if (lid.x == 0u && lid.y == 0u) {
+{{#if experts}}
+    var t = i32(wid.y);
+    var l_e = 0i;
+    for (; l_e < {{experts}}i; l_e++) {
+      let n = ({{rowCount}} + TM - 1) / TM;
+      if (t < n) { break; }
+      t -= n;
+    }
+    tile = select(vec4<i32>(l_e, 0i, 0i, 0i), vec4<i32>(l_e, {{rowStart}}, {{rowCount}}, t * TM), l_e < {{experts}}i);
+{{else}}
+    let l_e = 0i;
+    tile = vec4<i32>(0i, 0i, {{rowCount}}, i32(wid.y) * TM);
+{{/if}}
+  }
+  let info = workgroupUniformLoad(&tile);
+  let l_e = info.x;
+  let r0 = info.y;
+  let rows = info.z;
+  let m0 = info.w;
   if (m0 >= rows) { return; }
-  let n0 = i32(wid.x) * TILE;
+  let n0 = i32(wid.x) * TN;
   let tx = i32(lid.x);
   let ty = i32(lid.y);
   let wBase = l_e * N * K;
-  var acc: array<array<f32, {{per}}>, {{per}}>;
+  var acc: array<array<f32, {{pn}}>, {{pm}}>;
 {{#if gated}}
-  var accU: array<array<f32, {{per}}>, {{per}}>;
+  var accU: array<array<f32, {{pn}}>, {{pm}}>;
 {{/if}}
   for (var k0 = 0; k0 < K; k0 += BK) {
-    for (var i = 0; i < TILE * BK / 256; i++) {
+    for (var i = 0; i < (TM * BK + 255) / 256; i++) {
       let idx = ty * 16 + tx + i * 256;
       let kk = idx % BK;
       let mm = idx / BK;
       let k = k0 + kk;
       let r = m0 + mm;
-      let n = n0 + mm;
-      As[kk][mm] = select(0.0, {{x}}[min((r0 + r) * K + k, i32(arrayLength(&{{x}})) - 1)], r < rows && k < K);
-      Bs[kk][mm] = select(0.0, {{w}}[min(wBase + n * K + k, i32(arrayLength(&{{w}})) - 1)], n < N && k < K);
+      if (mm < TM) {
+        As[kk][mm] = select(0.0, {{x}}[min((r0 + r) * K + k, i32(arrayLength(&{{x}})) - 1)], r < rows && k < K);
+      }
+    }
+    for (var i = 0; i < TN * BK / 256; i++) {
+      let idx = ty * 16 + tx + i * 256;
+      let kk = idx % BK;
+      let n = n0 + idx / BK;
+      let k = k0 + kk;
+      Bs[kk][idx / BK] = select(0.0, {{w}}[min(wBase + n * K + k, i32(arrayLength(&{{w}})) - 1)], n < N && k < K);
 {{#if gated}}
-      Us[kk][mm] = select(0.0, {{wu}}[min(wBase + n * K + k, i32(arrayLength(&{{wu}})) - 1)], n < N && k < K);
+      Us[kk][idx / BK] = select(0.0, {{wu}}[min(wBase + n * K + k, i32(arrayLength(&{{wu}})) - 1)], n < N && k < K);
 {{/if}}
     }
     workgroupBarrier();
     for (var kk = 0; kk < BK; kk++) {
-      var a: array<f32, {{per}}>;
-      var b: array<f32, {{per}}>;
+      var a: array<f32, {{pm}}>;
+      var b: array<f32, {{pn}}>;
 {{#if gated}}
-      var u: array<f32, {{per}}>;
+      var u: array<f32, {{pn}}>;
 {{/if}}
-      for (var i = 0; i < PER; i++) {
-        a[i] = As[kk][ty + 16 * i];
-        b[i] = Bs[kk][tx + 16 * i];
+      for (var i = 0; i < PM; i++) { a[i] = As[kk][ty + 16 * i]; }
+      for (var j = 0; j < PN; j++) {
+        b[j] = Bs[kk][tx + 16 * j];
 {{#if gated}}
-        u[i] = Us[kk][tx + 16 * i];
+        u[j] = Us[kk][tx + 16 * j];
 {{/if}}
       }
-      for (var i = 0; i < PER; i++) {
-        for (var j = 0; j < PER; j++) {
+      for (var i = 0; i < PM; i++) {
+        for (var j = 0; j < PN; j++) {
           acc[i][j] = fma(a[i], b[j], acc[i][j]);
 {{#if gated}}
           accU[i][j] = fma(a[i], u[j], accU[i][j]);
@@ -110,8 +136,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
   }
-  for (var i = 0; i < PER; i++) {
-    for (var j = 0; j < PER; j++) {
+  for (var i = 0; i < PM; i++) {
+    for (var j = 0; j < PN; j++) {
       let l_row = r0 + m0 + ty + 16 * i;
       let l_n = n0 + tx + 16 * j;
       if (m0 + ty + 16 * i < rows && l_n < N) {

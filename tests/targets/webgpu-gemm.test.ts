@@ -10,7 +10,7 @@ import { WebGpuProgram } from '../../runtime/webgpu/run.ts';
 import { relativeL2 } from '../helpers/compare.ts';
 import { productsGraph, random } from '../helpers/products.ts';
 
-const cases = [[7, 24, 3], [101, 72, 37], [130, 64, 80]].map(([rows, N, K]) => {
+const cases = [[7, 24, 3], [101, 72, 37], [130, 64, 80], [300, 40, 20]].map(([rows, N, K]) => {
   const g = productsGraph(N!, K!);
   const program = scheduleGraph(g);
   const params = new Map(g.params.map((p, s) => [p.name, random(p.type.shape.reduce<number>((a, d) => a * Number(d), 1), s + 1)]));
