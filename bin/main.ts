@@ -50,6 +50,7 @@ function program(): Command {
     .option('--profile', 'print the time spent in each kind of kernel (compiled targets)')
     .option('--threads <n>', 'threads for the wasm target (default: the machine\'s cores)')
     .option('--adapter <name>', 'with --target webgpu: the adapter whose description contains this (default: the first)')
+    .option('--weight-dtype <dtype>', "with --target webgpu: 'f16' stores the matrices' weights as f16 (half the memory; computed in f32; routers stay f32)", 'f32')
     // Loaded on demand: the runtime is only needed to run models.
     .action(async (file: string, opts) => (await import('./commands/run.ts')).runCommand(file, opts));
   withSpecOptions(cmd.command('compile').description('compile a spec for a target: kernels, manifest.json and a TypeScript runtime module').argument('<file>', '.moe file'))

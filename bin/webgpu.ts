@@ -11,14 +11,15 @@ import { WebGpuProgram } from '../runtime/webgpu/run.ts';
 import type { NameMapping } from '../runtime/weights/bind.ts';
 
 export async function runWebGpu(
-  graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>, adapter?: string,
+  graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>,
+  options: { adapter?: string; halfWeights?: boolean } = {},
 ): Promise<{ outputs: NamedOutput[]; adapter: string }> {
   const program = scheduleGraph(graph);
   const { weights, ids, sizes } = prepareRun(graph, mappings, checkpoint, weightsPath, inputs);
-  const gpu = await openDevice(adapter);
+  const gpu = await openDevice(options.adapter);
   try {
-    // Shaders for this adapter: subgroup reductions where it has them.
-    const p = await WebGpuProgram.create(gpu, program, planMemory(program), renderProgram(program, { features: gpu.shaderFeatures }));
+    // Shaders for this adapter: subgroup reductions where it has them, f16 weights as f16 where it has shader-f16.
+    const p = await WebGpuProgram.create(gpu, program, planMemory(program), renderProgram(program, { features: gpu.shaderFeatures, halfWeights: options.halfWeights }));
     const out = await p.run({ params: (n) => weights.get(n)!.data, inputs: ids, sizes });
     p.destroy();
     return { outputs: namedOutputs(graph, out, sizes), adapter: gpu.adapter };

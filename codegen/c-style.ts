@@ -20,6 +20,9 @@ export interface Spelling {
   binary(op: BinOp, a: string, b: string, type: ScalarType): string;
   /** A local bound once (a loop's end). */
   constant(name: string, type: ScalarType, value: string): string;
+  /** Element `index` of a buffer stored in a form of the target's own (f16 weights), as an f32; undefined for the
+   * plain `id[index]`. */
+  element?(buffer: string, id: string, index: string): string | undefined;
   /** A mutable local with its first value (the grid prologue's remainder). */
   variable(name: string, type: ScalarType, value: string): string;
 }
@@ -53,6 +56,9 @@ export function cStyleRenderer(k: Kernel, sizes: string[], s: Spelling) {
       case 'var': return local(e.name);
       case 'size': return s.size(sizes.indexOf(e.name), e.name);
       case 'load': {
+        // A buffer the target stores in another form (f16 weights) reads as f32 through the target's spelling.
+        const special = s.element?.(e.buffer, idOf(e.buffer), expr(e.index));
+        if (special !== undefined) return e.type === 'f32' ? special : s.convert(special, e.type);
         const v = `${idOf(e.buffer)}[${expr(e.index)}]`;
         return bufferType.get(e.buffer) === e.type ? v : s.convert(v, e.type);
       }

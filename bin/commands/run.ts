@@ -21,6 +21,7 @@ export interface RunOptions {
   profile?: boolean;
   threads?: string;
   adapter?: string;
+  weightDtype?: string;
 }
 
 const targets = ['ref', 'wasm', 'webgpu'];
@@ -46,12 +47,15 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
       : undefined;
     if (opts.profile && opts.target !== 'wasm') throw new UsageError('--profile times compiled kernels: use it with --target wasm');
     if (opts.adapter !== undefined && opts.target !== 'webgpu') throw new UsageError('--adapter picks a WebGPU adapter: use it with --target webgpu');
+    const weightDtype = opts.weightDtype ?? 'f32';
+    if (weightDtype !== 'f32' && weightDtype !== 'f16') throw new UsageError(`--weight-dtype must be f32 or f16, got '${weightDtype}'`);
+    if (weightDtype === 'f16' && opts.target !== 'webgpu') throw new UsageError('--weight-dtype f16 stores the weights as f16 on WebGPU: use it with --target webgpu');
     const threads = opts.threads === undefined ? availableParallelism() : Number(opts.threads);
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads must be an integer from 1 to 64, got '${opts.threads}'`);
     const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph, { profile, threads }) : opts.target === 'ref' ? referenceExecutor(graph) : undefined;
     let outputs;
     if (opts.target === 'webgpu') {
-      const r = await (await import('../webgpu.ts')).runWebGpu(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, opts.adapter);
+      const r = await (await import('../webgpu.ts')).runWebGpu(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, { adapter: opts.adapter, halfWeights: weightDtype === 'f16' });
       process.stderr.write(`adapter: ${r.adapter}\n`);
       outputs = r.outputs;
     } else {

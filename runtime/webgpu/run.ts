@@ -7,6 +7,7 @@ import type { MemoryPlan } from '../../compiler/kernel/memory-plan.ts';
 import { evalExtent } from '../../codegen/grid.ts';
 import { workgroupSize, type WgslPass, type WgslProgram } from '../../targets/wgsl/render.ts';
 import type { GpuDevice } from './device.ts';
+import { toHalf } from './half.ts';
 
 export type Storage = Float32Array | Int32Array;
 
@@ -15,7 +16,7 @@ const isFloat = (b: { dtype: string }) => b.dtype === 'f32' || b.dtype === 'f16'
 const bytesOf = (n: number) => Math.max(4, n * 4);
 
 /** Uploads in pieces of 64 MiB: a single writeBuffer of a multi-GB expert stack makes Dawn stage it all at once. */
-function writeChunked(q: GPUQueue, buf: GPUBuffer, data: Storage): void {
+function writeChunked(q: GPUQueue, buf: GPUBuffer, data: Storage | Uint16Array): void {
   const chunk = 64 << 20;
   for (let at = 0; at < data.byteLength; at += chunk) q.writeBuffer(buf, at, data.buffer, data.byteOffset + at, Math.min(chunk, data.byteLength - at));
 }
@@ -93,10 +94,12 @@ export class WebGpuProgram {
   }
 
   private upload(params: (name: string) => Storage): void {
+    const half = new Set(this.wgsl.half?.buffers ?? []);
     const q = this.gpu.device.queue;
     for (const b of this.program.buffers) {
       if (b.aliasOf || (b.kind !== 'param' && b.kind !== 'const')) continue;
-      const data = b.kind === 'const' ? (isFloat(b) ? Float32Array.from(b.data!) : Int32Array.from(b.data!)) : params(b.source);
+      const value = b.kind === 'const' ? (isFloat(b) ? Float32Array.from(b.data!) : Int32Array.from(b.data!)) : params(b.source);
+      const data = half.has(b.name) ? toHalf(value as Float32Array) : value;
       const buf = this.buffer(data.byteLength, b.name);
       writeChunked(q, buf, data);
       this.resident.set(b.name, buf);

@@ -8,7 +8,7 @@ import Handlebars from 'handlebars';
 import { add, bin, dim, div, i, ivar, load, mul } from '../../compiler/kernel/expr.ts';
 import type { AttentionSpec, Expr, Kernel } from '../../compiler/kernel/ir.ts';
 import { ropeReader } from '../../compiler/kernel/ops/attention.ts';
-import { exprRenderer, type WgslKernel } from './render.ts';
+import { exprRenderer, type HalfWeights, type WgslKernel } from './render.ts';
 import { attentionTemplate } from './templates.ts';
 
 const template = Handlebars.compile(attentionTemplate, { noEscape: true, strict: true });
@@ -20,8 +20,8 @@ export function fusable(a: AttentionSpec): boolean {
   return typeof a.headDim === 'number' && typeof a.vDim === 'number' && a.headDim <= 256 && a.vDim <= 256;
 }
 
-export function renderAttention(k: Kernel, a: AttentionSpec, sizes: string[], options: { subgroups: boolean }): WgslKernel {
-  const r = exprRenderer(k, sizes);
+export function renderAttention(k: Kernel, a: AttentionSpec, sizes: string[], options: { subgroups: boolean; half?: HalfWeights }): WgslKernel {
+  const r = exprRenderer(k, sizes, options.half);
   const id = (name: string) => r.bufferId.get(name)!;
   const D = a.headDim as number;
   const DV = a.vDim as number;
@@ -51,10 +51,8 @@ export function renderAttention(k: Kernel, a: AttentionSpec, sizes: string[], op
   };
   const code = template({
     ...reads,
-    name: k.name, loc: k.loc ?? '', ops: k.ops.join(', '), erf: r.uses.erf, subgroups: options.subgroups,
-    buffers: k.buffers.map((x) => ({ id: id(x.name), type: r.bufferType.get(x.name), access: x.access === 'read' ? 'read' : 'read_write' })),
-    sizesBinding: k.buffers.length,
-    sizeVecs: Math.max(1, Math.ceil(sizes.length / 4)),
+    ...r.header(),
+    name: k.name, loc: k.loc ?? '', ops: k.ops.join(', '), subgroups: options.subgroups,
     D, DV, QB, KB, NC: Math.ceil(DV / KB),
     Sq: r.expr(Sq), H: r.expr(H), Sk: r.expr(Sk), Hk: r.expr(Hk), group: r.expr(div(H, Hk)),
     scale: r.expr({ k: 'const', value: a.scale, type: 'f32' }),

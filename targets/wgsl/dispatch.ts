@@ -7,7 +7,7 @@
 //   4. per expert: the rows of its kept copies;   5. per (row, column): copy the token, or zero rows past the kept.
 import { add, bin, div, f, i, ivar, letI, load, loadI, loop, mul, par, set, store, when } from '../../compiler/kernel/expr.ts';
 import type { DispatchSpec, Kernel, Stmt } from '../../compiler/kernel/ir.ts';
-import { renderKernel, type WgslKernel } from './render.ts';
+import { renderKernel, type HalfWeights, type WgslKernel } from './render.ts';
 
 /** Walks a kernel's copies in token order for one expert `e`, running `kept` on each copy the capacity lets in. */
 function keptCopies(s: DispatchSpec, kept: Stmt[]): Stmt[] {
@@ -56,7 +56,7 @@ export function dispatchPasses(k: Kernel, s: DispatchSpec): Kernel[] {
 }
 
 /** The dispatch kernel as its five passes: the first is the kernel, the rest run after it on the same bindings. */
-export function renderDispatch(k: Kernel, s: DispatchSpec, sizes: string[]): WgslKernel {
-  const [first, ...rest] = dispatchPasses(k, s).map((p) => renderKernel(p, sizes));
+export function renderDispatch(k: Kernel, s: DispatchSpec, sizes: string[], half?: HalfWeights): WgslKernel {
+  const [first, ...rest] = dispatchPasses(k, s).map((p) => renderKernel(p, sizes, half));
   return { ...first!, name: k.name, next: rest.map(({ code, grid }) => ({ code, grid })) };
 }

@@ -3,9 +3,9 @@
 // element; the epilogue (bias, activation, gating, residual) is a kernel-IR expression rendered in place.
 import Handlebars from 'handlebars';
 import type { GemmSpec, Kernel } from '../../compiler/kernel/ir.ts';
-import { add, bin, i, sub } from '../../compiler/kernel/expr.ts';
+import { add, bin, i, ivar, load, sub } from '../../compiler/kernel/expr.ts';
 import { ceilDiv, gemmEpilogue, gemmRows } from '../../codegen/gemm.ts';
-import { exprRenderer, type WgslKernel, type WgslPass } from './render.ts';
+import { exprRenderer, type HalfWeights, type WgslKernel, type WgslPass } from './render.ts';
 import { gemmTemplate } from './templates.ts';
 
 const template = Handlebars.compile(gemmTemplate, { noEscape: true, strict: true });
@@ -21,8 +21,8 @@ const short = 1;
 /** Below this many rows per expert on average, the short tiles run. */
 const shortBelow = 48;
 
-export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[]): WgslKernel {
-  const r = exprRenderer(k, sizes);
+export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[], half?: HalfWeights): WgslKernel {
+  const r = exprRenderer(k, sizes, half);
   const id = (name: string) => r.bufferId.get(name)!;
   const gated = g.weights.length === 2;
   const rows = gemmRows(g);
@@ -30,15 +30,15 @@ export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[]): WgslKernel 
   const rowCount = r.expr(rows.count);
   const epilogue = r.expr(gemmEpilogue(g));
   const experts = g.offsets ? (g.experts ?? 1) : 0;
+  // Weight element l_wi (clamped to the stack by the template), read as stored: f32, f16 or packed f16 pairs.
+  const weight = (name: string) => r.expr(load(name, ivar('wi')));
   const render = (pm: number): WgslPass => {
     const tm = 16 * pm;
     const code = template({
-      name: k.name, loc: k.loc ?? '', ops: k.ops.join(', '), erf: r.uses.erf,
-      buffers: k.buffers.map((b) => ({ id: id(b.name), type: r.bufferType.get(b.name), access: b.access === 'read' ? 'read' : 'read_write' })),
-      sizesBinding: k.buffers.length,
-      sizeVecs: Math.max(1, Math.ceil(sizes.length / 4)),
-      N: g.N, K: g.K, gated, tm, tn: TN, pm, pn: PN, bk: BK, experts,
-      x: id(g.x), w: id(g.weights[0]!), wu: gated ? id(g.weights[1]!) : '', out: id(g.out),
+      ...r.header(),
+      name: k.name, loc: k.loc ?? '', ops: k.ops.join(', '),
+      N: g.N, K: g.K, gated, tm, tn: TN, pm, pn: PN, bk: BK, experts, weights: g.N * g.K * Math.max(1, g.experts ?? 1),
+      x: id(g.x), w: weight(g.weights[0]!), wu: gated ? weight(g.weights[1]!) : '', out: id(g.out),
       rowStart, rowCount, epilogue,
     });
     // Row tiles: of all rows, plus one partial tile per expert at most when they are packed over the experts.

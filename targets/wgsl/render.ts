@@ -44,9 +44,22 @@ export interface WgslKernel extends WgslPass {
   next?: WgslPass[];
 }
 
+/**
+ * Weights stored as f16 (half the memory and bandwidth; computed in f32): `array<f16>` where the adapter has
+ * shader-f16, else pairs packed in `array<u32>` and read with unpack2x16float, which every adapter has.
+ */
+export interface HalfWeights {
+  buffers: ReadonlySet<string>;
+  native: boolean;
+}
+
 /** WGSL's spellings for the shared C-like renderer; `uses.erf` records a use of the erf helper (WGSL has none). */
-function wgslSpelling(uses: { erf: boolean }): Spelling {
+function wgslSpelling(uses: { erf: boolean }, half?: HalfWeights): Spelling {
   return {
+    element: (buffer, id, index) => {
+      if (!half?.buffers.has(buffer)) return undefined;
+      return half.native ? `f32(${id}[${index}])` : `unpack2x16float(${id}[(${index}) >> 1u])[(${index}) & 1i]`;
+    },
     type: wgslType,
     literal: (v, t) => (t === 'f32' ? float(v) : t === 'bool' ? String(v !== 0) : `${v}i`),
     size: (i) => `sizes.v[${i >> 2}][${i & 3}]`,
@@ -65,22 +78,31 @@ function wgslSpelling(uses: { erf: boolean }): Spelling {
   };
 }
 
-/** Renders kernel-IR expressions as WGSL for a kernel's buffers and sizes; `uses.erf` records the helper's use. */
-export function exprRenderer(k: Kernel, sizes: string[]) {
+/**
+ * Renders kernel-IR expressions as WGSL for a kernel's buffers and sizes; `uses.erf` records the helper's use, and
+ * `declarations` gives the header's buffer declarations (f16 weights as stored).
+ */
+export function exprRenderer(k: Kernel, sizes: string[], half?: HalfWeights) {
   const uses = { erf: false };
-  return { ...cStyleRenderer(k, sizes, wgslSpelling(uses)), uses };
+  const r = cStyleRenderer(k, sizes, wgslSpelling(uses, half));
+  const stored = (name: string) => (half?.buffers.has(name) ? (half.native ? 'f16' : 'u32') : r.bufferType.get(name));
+  const buffers = k.buffers.map((b) => ({ id: r.bufferId.get(b.name), type: stored(b.name), access: b.access === 'read' ? 'read' : 'read_write' }));
+  /** What every template's header takes: the buffers, the sizes uniform, the helpers and directives used. */
+  const header = () => ({
+    buffers, erf: uses.erf, f16: buffers.some((b) => b.type === 'f16'),
+    sizesBinding: k.buffers.length, sizeVecs: Math.max(1, Math.ceil(sizes.length / 4)),
+  });
+  return { ...r, uses, header };
 }
 
 export { local };
 
-export function renderKernel(k: Kernel, sizes: string[]): WgslKernel {
-  const { threadBody, uses, bufferId, bufferType, locals } = exprRenderer(k, sizes);
+export function renderKernel(k: Kernel, sizes: string[], half?: HalfWeights): WgslKernel {
+  const { threadBody, header, locals } = exprRenderer(k, sizes, half);
   const { lines, grid } = threadBody();
   const code = template({
-    name: k.name, loc: k.loc ?? '', ops: k.ops.join(', '), workgroupSize, erf: uses.erf,
-    buffers: k.buffers.map((b) => ({ id: bufferId.get(b.name), type: bufferType.get(b.name), access: b.access === 'read' ? 'read' : 'read_write' })),
-    sizesBinding: k.buffers.length,
-    sizeVecs: Math.max(1, Math.ceil(sizes.length / 4)),
+    ...header(),
+    name: k.name, loc: k.loc ?? '', ops: k.ops.join(', '), workgroupSize,
     locals: [...locals].map(([name, type]) => ({ id: local(name), type: wgslType(type) })),
     body: lines.join('\n'),
   });
@@ -90,6 +112,8 @@ export function renderKernel(k: Kernel, sizes: string[]): WgslKernel {
 export interface WgslProgram {
   kernels: WgslKernel[];
   sizes: string[];
+  /** Parameter buffers stored as f16 (uploaded converted), and whether as `array<f16>` or packed in u32 pairs. */
+  half?: { buffers: string[]; native: boolean };
 }
 
 export interface RenderOptions {
@@ -97,15 +121,30 @@ export interface RenderOptions {
   tiled?: boolean;
   /** Optional features the adapter offers ('subgroups', 'shader-f16'): shaders use them where they help. */
   features?: readonly string[];
+  /** Matrix weights stored as f16 (routers stay f32, Switch's selective precision). */
+  halfWeights?: boolean;
+}
+
+/** The parameters stored as f16 under `halfWeights`: every matrix product's weights but a router's. */
+export function halfWeightBuffers(p: KernelProgram): Set<string> {
+  const byName = new Map(p.buffers.map((b) => [b.name, b]));
+  const out = new Set<string>();
+  for (const k of p.kernels) for (const w of k.gemm?.weights ?? []) {
+    const b = byName.get(w);
+    if (b && b.kind === 'param' && !b.aliasOf && !/(^|\.)router\.weight$/.test(b.source)) out.add(b.name);
+  }
+  return out;
 }
 
 export function renderProgram(p: KernelProgram, options: RenderOptions = {}): WgslProgram {
   const sizes = programSizes(p);
+  const features = options.features ?? [];
+  const half = options.halfWeights ? { buffers: halfWeightBuffers(p), native: features.includes('shader-f16') } : undefined;
   const render = (k: Kernel): WgslKernel => {
-    if (k.gemm && options.tiled !== false) return renderGemm(k, k.gemm, sizes);
-    if (k.dispatch) return renderDispatch(k, k.dispatch, sizes);
-    if (k.attention && fusable(k.attention)) return renderAttention(k, k.attention, sizes, { subgroups: options.features?.includes('subgroups') ?? false });
-    return renderKernel(k, sizes);
+    if (k.gemm && options.tiled !== false) return renderGemm(k, k.gemm, sizes, half);
+    if (k.dispatch) return renderDispatch(k, k.dispatch, sizes, half);
+    if (k.attention && fusable(k.attention)) return renderAttention(k, k.attention, sizes, { subgroups: features.includes('subgroups'), half });
+    return renderKernel(k, sizes, half);
   };
-  return { kernels: p.kernels.map(render), sizes };
+  return { kernels: p.kernels.map(render), sizes, ...(half ? { half: { buffers: [...half.buffers], native: half.native } } : {}) };
 }

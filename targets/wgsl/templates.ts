@@ -2,7 +2,10 @@
 import Handlebars from 'handlebars';
 
 /** What every shader begins with: its storage buffers in binding order, the sizes uniform, and erf when used. */
-const header = `{{#each buffers}}
+const header = `{{#if f16}}
+enable f16;
+{{/if}}
+{{#each buffers}}
 @group(0) @binding({{@index}}) var<storage, {{access}}> {{id}}: array<{{type}}>;
 {{/each}}
 struct Sizes { v: array<vec4<i32>, {{sizeVecs}}> }
@@ -106,9 +109,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let kk = idx % BK;
       let n = n0 + idx / BK;
       let k = k0 + kk;
-      Bs[kk][idx / BK] = select(0.0, {{w}}[min(wBase + n * K + k, i32(arrayLength(&{{w}})) - 1)], n < N && k < K);
+      let l_wi = min(wBase + n * K + k, {{weights}}i - 1);
+      Bs[kk][idx / BK] = select(0.0, {{w}}, n < N && k < K);
 {{#if gated}}
-      Us[kk][idx / BK] = select(0.0, {{wu}}[min(wBase + n * K + k, i32(arrayLength(&{{wu}})) - 1)], n < N && k < K);
+      Us[kk][idx / BK] = select(0.0, {{wu}}, n < N && k < K);
 {{/if}}
     }
     workgroupBarrier();
