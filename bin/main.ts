@@ -54,7 +54,7 @@ function program(): Command {
     // Loaded on demand: the runtime is only needed to run models.
     .action(async (file: string, opts) => (await import('./commands/run.ts')).runCommand(file, opts));
   withSpecOptions(cmd.command('compile').description('compile a spec for a target: kernels, manifest.json and a TypeScript runtime module').argument('<file>', '.moe file'))
-    .addOption(new Option('--target <target>', "the target: 'wasm' (WebAssembly) or 'wgsl' (WebGPU shaders)").choices(['wasm', 'wgsl']).makeOptionMandatory())
+    .addOption(new Option('--target <target>', "the target: 'wasm' (WebAssembly), 'wgsl' (WebGPU shaders) or 'cuda' (CUDA C, fp32)").choices(['wasm', 'wgsl', 'cuda']).makeOptionMandatory())
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--report', 'print the kernel count and the memory plan')
     .option('--seq <n>', 'sequence length for the memory report', '2048')

@@ -13,8 +13,9 @@ import type { Graph } from '../../compiler/ir/types.ts';
 import type { ModelSpec } from '../../compiler/spec/types.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { renderProgram as renderWgsl, type WgslPass } from '../../targets/wgsl/render.ts';
-import type { ShaderFile, WgslManifest } from '../../runtime/webgpu/load.ts';
+import type { ShaderFile, WgslManifest } from '../../runtime/webgpu/manifest.ts';
 import { parseSets, UsageError, writeAtomic } from '../output.ts';
+import { compileCuda } from './compile-cuda.ts';
 
 interface CompileOptions {
   set?: string[];
@@ -26,13 +27,14 @@ interface CompileOptions {
 }
 
 export function compileCommand(file: string, opts: CompileOptions): void {
-  if (opts.target !== 'wasm' && opts.target !== 'wgsl') throw new UsageError(`--target ${opts.target} is not available yet; the targets are: wasm, wgsl`);
+  if (!['wasm', 'wgsl', 'cuda'].includes(opts.target)) throw new UsageError(`--target ${opts.target} is not available yet; the targets are: wasm, wgsl, cuda`);
   const seq = Number(opts.seq);
   if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`--seq must be a positive integer, got '${opts.seq}'`);
   const t0 = performance.now();
   const spec = checkOrThrow(file, { set: parseSets(opts.set), model: opts.model });
   const graph = runPipeline(lowerModel(spec));
   if (opts.target === 'wgsl') return compileWgsl(file, graph, spec, opts, t0);
+  if (opts.target === 'cuda') return compileCuda(file, graph, spec, opts, t0);
   const compiled = compileWasm(graph);
   const ms = performance.now() - t0;
   const manifest: Manifest = {

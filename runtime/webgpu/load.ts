@@ -2,32 +2,15 @@
 // involved. The device opens last, after the weights are bound.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KernelProgram } from '../../compiler/kernel/ir.ts';
-import type { Expr } from '../../compiler/kernel/ir.ts';
 import { readInputs, tokenFeeds } from '../inputs.ts';
 import { openCheckpoint } from '../safetensors/index.ts';
-import { planFromJson, type Manifest as WasmManifest } from '../wasm/manifest.ts';
+import { planFromJson } from '../wasm/manifest.ts';
 import { bindWeights } from '../weights/bind.ts';
 import { openDevice } from './device.ts';
 import { WebGpuProgram, type Storage } from './run.ts';
-import type { WgslPass } from '../../targets/wgsl/render.ts';
+import { checkManifest, wgslFromManifest, type WgslManifest } from './manifest.ts';
 
-export interface WgslManifest extends Omit<WasmManifest, 'binaries' | 'target'> {
-  target: 'wgsl';
-  program: KernelProgram;
-  /** Per kernel: its shader file beside the manifest and its grid (loop extents the dispatch covers), and the passes
-   * that follow it on the same bindings. */
-  shaders: (ShaderFile & { kernel: string; next?: ShaderFile[] })[];
-}
-
-export interface ShaderFile {
-  file: string;
-  grid: Expr[];
-  dispatch?: Expr[];
-  when?: Expr;
-}
-
-const pass = (dir: string, { file, ...launch }: ShaderFile): WgslPass => ({ code: readFileSync(join(dir, file), 'utf8'), ...launch });
+export type { ShaderFile, WgslManifest } from './manifest.ts';
 
 export interface CompiledModel {
   manifest: WgslManifest;
@@ -38,9 +21,9 @@ export interface CompiledModel {
 }
 
 export async function loadCompiledModel(dir: string, weights: string, options: { adapter?: string } = {}): Promise<CompiledModel> {
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as WgslManifest;
-  if (manifest.format !== 'moec-compiled/1' || manifest.target !== 'wgsl') throw new Error(`${join(dir, 'manifest.json')}: not a moec model compiled for WebGPU`);
-  const wgsl = { sizes: manifest.sizes, kernels: manifest.shaders.map((s) => ({ name: s.kernel, ...pass(dir, s), ...(s.next ? { next: s.next.map((n) => pass(dir, n)) } : {}) })) };
+  const where = join(dir, 'manifest.json');
+  const manifest = checkManifest(JSON.parse(readFileSync(where, 'utf8')) as WgslManifest, where);
+  const wgsl = wgslFromManifest(manifest, (file) => readFileSync(join(dir, file), 'utf8'));
   const checkpoint = openCheckpoint(weights);
   const params = manifest.params.map((p) => ({ name: p.name, type: { dtype: 'f32' as const, shape: p.shape }, attrs: {} }));
   const bound = bindWeights(params, manifest.checkpoint, checkpoint, weights);

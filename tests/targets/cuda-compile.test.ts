@@ -1,0 +1,186 @@
+// Every example and every Hugging Face fixture's spec compiled to CUDA C and through nvcc (CUDA 13) for sm_80 and
+// sm_90a with every warning an error, so a codegen error fails here without a GPU; and `moec compile --target cuda`.
+// Models share most of their functions (the same rms_norm, the same matmul epilogue at other shapes), so each
+// distinct function is compiled once, in a few sources holding the functions of all models, two nvcc at a time
+// (a third of the time of a compile per model); a failure is reported against every model that has the function,
+// at its line in that model's own source.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkOrThrow } from '../../compiler/api.ts';
+import { lowerModel } from '../../compiler/lower/model.ts';
+import { runPipeline } from '../../compiler/passes/pipeline.ts';
+import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
+import type { ModelSpec } from '../../compiler/spec/types.ts';
+import { cudaSource, renderProgram, type CudaProgram } from '../../targets/cuda/render.ts';
+import type { CudaManifest } from '../../runtime/cuda/manifest.ts';
+import { fixtureDirs, importedSpec } from '../helpers/fixtures.ts';
+import { nvcc, nvccRelease, type NvccResult } from '../helpers/nvcc.ts';
+import { pool } from '../helpers/pool.ts';
+import { scratch } from '../helpers/spec.ts';
+
+const examples = new URL('../../examples/', import.meta.url).pathname;
+const bin = new URL('../../bin/moec.js', import.meta.url).pathname;
+const run = pool(2);
+
+interface Model {
+  name: string;
+  cuda: CudaProgram;
+}
+
+const compile = (name: string, spec: ModelSpec): Model => ({ name, cuda: renderProgram(scheduleGraph(runPipeline(lowerModel(spec)))) });
+
+/** A function of one or more models, compiled once under the name `id`. */
+interface Shared {
+  id: string;
+  code: string;
+  users: { model: Model; entry: string }[];
+  unit?: Unit;
+  /** Its first line in the unit's source. */
+  line?: number;
+}
+
+interface Unit {
+  file: string;
+  functions: Shared[];
+  result: Promise<NvccResult>;
+}
+
+/** The distinct functions of all models: the same code under another name is the same function. */
+function distinctFunctions(models: Model[]): Map<string, Shared[]> {
+  const byKey = new Map<string, Shared>();
+  for (const model of models) {
+    for (const f of model.cuda.functions) {
+      // The size struct is part of what a function compiles against.
+      const key = `${model.cuda.sizes.length}\n${f.code.replace(` ${f.entry}(`, ' @(')}`;
+      const shared = byKey.get(key) ?? { id: `f${byKey.size}`, code: f.code.replace(` ${f.entry}(`, ` f${byKey.size}(`), users: [] };
+      shared.users.push({ model, entry: f.entry });
+      byKey.set(key, shared);
+    }
+  }
+  const bySizes = new Map<string, Shared[]>();
+  for (const [key, f] of byKey) {
+    const sizes = key.slice(0, key.indexOf('\n'));
+    bySizes.set(sizes, [...(bySizes.get(sizes) ?? []), f]);
+  }
+  return bySizes;
+}
+
+/** Splits the functions into about `count` sources (round robin, so each gets some of every kind) and starts them. */
+function units(models: Model[], count: number): Unit[] {
+  const groups = distinctFunctions(models);
+  const total = [...groups.values()].reduce((s, g) => s + g.length, 0);
+  const dir = join(scratch, 'nvcc');
+  mkdirSync(dir, { recursive: true });
+  let n = 0;
+  return [...groups.values()].flatMap((group) => {
+    const parts = Math.max(1, Math.round((count * group.length) / total));
+    return Array.from({ length: parts }, (_, p) => group.filter((_, i) => i % parts === p)).map((functions): Unit => {
+      const sizes = functions[0]!.users[0]!.model.cuda.sizes;
+      const source = cudaSource('the functions of several models', functions.length, functions.map((f) => ({ comment: `// ${f.users.map((u) => `${u.model.name}:${u.entry}`).join(', ')}`, code: f.code })), sizes);
+      const file = join(dir, `unit${n++}.cu`);
+      writeFileSync(file, source);
+      const unit: Unit = { file, functions, result: run(() => nvcc(file, `${file}.fatbin`)) };
+      for (const f of functions) {
+        f.unit = unit;
+        f.line = lineOf(source, ` ${f.id}(`);
+      }
+      return unit;
+    });
+  });
+}
+
+/** The 1-based line of the first occurrence of `text`. */
+const lineOf = (source: string, text: string) => source.slice(0, source.indexOf(text)).split('\n').length;
+
+/**
+ * nvcc's diagnostics about one function, as the model's own source would have them: `unit3.cu(120): error …` (and
+ * the lines under it) when line 120 is in the function, ptxas lines naming it, with unit lines moved to the model's.
+ */
+function diagnosticsOf(f: Shared, output: string, model: Model, entry: string): string[] {
+  const unit = f.unit!;
+  const starts = unit.functions.map((g) => g.line!).sort((a, b) => a - b);
+  const owner = (line: number) => starts.filter((s) => s <= line).pop();
+  const modelLine = lineOf(model.cuda.source, ` ${entry}(`);
+  const found: string[] = [];
+  let mine = false;
+  for (const text of output.split('\n')) {
+    const at = /^(.*)\((\d+)\): (error|warning)/.exec(text);
+    if (at) mine = owner(Number(at[2])) === f.line;
+    else if (text.trim() === '') mine = false;
+    const named = new RegExp(`\\b${f.id}\\b`).test(text);
+    if (mine || named) {
+      found.push(text
+        .replace(/^(.*)\((\d+)\): /, (_, _file, line: string) => `${model.name}.cu(${Number(line) - f.line! + modelLine}): `)
+        .replace(new RegExp(`\\b${f.id}\\b`, 'g'), entry));
+    }
+  }
+  return found;
+}
+
+/** Why a model's functions failed to compile: their diagnostics, or all of a failed unit's output if none is theirs. */
+async function failures(model: Model, shared: Shared[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of shared) {
+    const use = f.users.find((u) => u.model === model);
+    if (!use) continue;
+    const r = await f.unit!.result;
+    if (r.ok) continue;
+    const unitBlamesSomeone = f.unit!.functions.some((g) => diagnosticsOf(g, r.output, g.users[0]!.model, g.users[0]!.entry).length > 0);
+    const mine = diagnosticsOf(f, r.output, model, use.entry);
+    if (mine.length) out.push(`${use.entry}:\n${mine.join('\n')}`);
+    else if (!unitBlamesSomeone) out.push(`${use.entry} (in ${f.unit!.file}, which failed):\n${r.output}`);
+  }
+  return [...new Set(out)];
+}
+
+if (!nvccRelease) {
+  const reason = 'nvcc is not on PATH: the CUDA C of the examples is NOT compiled (install the CUDA toolkit to check it)';
+  console.warn(`\n*** ${reason} ***\n`);
+  // CI is where a codegen error must fail without a GPU: there, a missing nvcc is a failure, not a skip.
+  if (process.env.CI) it('nvcc is on PATH in CI', () => expect.fail(reason));
+  else it.skip(reason, () => {});
+} else {
+  const models = [
+    ...readdirSync(examples).filter((f) => f.endsWith('.moe')).map((f) => compile(basename(f, '.moe'), checkOrThrow(join(examples, f)))),
+    ...fixtureDirs().map((d) => compile(`${basename(d)}-fixture`, importedSpec(d))),
+  ];
+  const started = units(models, 6);
+  const shared = started.flatMap((u) => u.functions);
+
+  afterAll(async () => {
+    const results = await Promise.all(started.map((u) => u.result));
+    const seconds = results.reduce((s, r) => s + r.seconds, 0);
+    console.log(`nvcc ${nvccRelease}: ${shared.length} distinct functions of ${models.length} models in ${started.length} sources, ${seconds.toFixed(1)} s of compiling (${results.map((r) => r.seconds.toFixed(1)).join(', ')})`);
+  });
+
+  describe.each(models)('$name', (model) => {
+    it('compiles with nvcc for sm_80 and sm_90a, warnings as errors', async () => {
+      const failed = await failures(model, shared);
+      expect(failed, `nvcc ${nvccRelease}:\n${failed.join('\n\n')}`).toEqual([]);
+    }, 300_000);
+  });
+
+  it('moec compile --target cuda writes model.cu, manifest.json and model.ts; the model.cu compiles as written', async () => {
+    const fixture = fixtureDirs().find((d) => d.endsWith('granitemoe'))!;
+    const spec = join(scratch, 'granitemoe-cuda.moe');
+    const moec = (...a: string[]) => spawnSync(process.execPath, [bin, ...a], { encoding: 'utf8' });
+    expect(moec('import', 'hf', fixture, '-o', spec).status).toBe(0);
+    const out = join(new URL('../.out/', import.meta.url).pathname, `granitemoe-cuda-${process.pid}`);
+    const r = moec('compile', spec, '--target', 'cuda', '-o', out, '--report', '--seq', '16');
+    expect(r.stderr).toMatch(/^wrote .*model\.cu \(\d+ kernels in \d+ functions\), manifest\.json, model\.ts\n$/);
+    expect(r.stdout).toMatch(/^kernels\s+\d+ \(\d+ functions\)\ntemporaries\s+\d+ in \d+ planned buffers\n/);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as CudaManifest;
+    expect(manifest).toMatchObject({ format: 'moec-compiled/1', target: 'cuda', source: 'model.cu', precision: 'f32' });
+    expect(manifest.launches.map((l) => l.kernel)).toEqual(manifest.program.kernels.map((k) => k.name));
+    const source = readFileSync(join(out, 'model.cu'), 'utf8');
+    for (const l of manifest.launches) expect(source).toContain(`extern "C" __global__ void __launch_bounds__(${l.block[0]}) ${l.entry}(`);
+    expect(manifest.launches.some((l) => l.ints?.length === 2)).toBe(true);
+    expect(existsSync(join(out, 'model.ts'))).toBe(true);
+    const mod = (await import(join(out, 'model.ts'))) as { load(weights: string): Promise<unknown> };
+    await expect(mod.load(fixture)).rejects.toThrow(/running models compiled for CUDA is not supported yet/);
+    const compiled = await run(() => nvcc(join(out, 'model.cu'), join(out, 'model.fatbin')));
+    expect(compiled.ok, compiled.output).toBe(true);
+  }, 300_000);
+}
