@@ -45,7 +45,7 @@ function program(): Command {
     .requiredOption('--weights <path>', 'safetensors file or checkpoint folder (sharded checkpoints included)')
     .requiredOption('--input <file>', 'inputs.json with input_ids (and decoder_input_ids)')
     .requiredOption('--out <file>', 'output .safetensors file')
-    .addOption(new Option('--target <target>', "where to run: 'ref' (the float32 reference interpreter), 'wasm' (compiled WebAssembly) or 'webgpu' (WGSL on a WebGPU adapter)").choices(['ref', 'wasm', 'webgpu']).default('ref'))
+    .addOption(new Option('--target <target>', "where to run: 'ref' (the float32 reference interpreter), 'wasm' (compiled WebAssembly), 'webgpu' (WGSL on a WebGPU adapter) or 'cuda' (CUDA C on an NVIDIA GPU, compiled by NVRTC)").choices(['ref', 'wasm', 'webgpu', 'cuda']).default('ref'))
     .option('--dump <what>', "extra outputs: 'hidden' adds the residual stream after each block", collect)
     .option('--profile', 'print the time spent in each kind of kernel (compiled targets)')
     .option('--threads <n>', 'threads for the wasm target (default: the machine\'s cores)')
@@ -87,7 +87,7 @@ function report(e: unknown): number {
     process.stderr.write(`${formatDiagnostics(e.diagnostics, e.sources ?? new Map())}\n`);
     return 1;
   }
-  if (e instanceof UsageError || e instanceof InputError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError || (e instanceof Error && e.name === 'AdapterError')) {
+  if (e instanceof UsageError || e instanceof InputError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError || (e instanceof Error && (e.name === 'AdapterError' || e.name === 'CudaError'))) {
     process.stderr.write(`error: ${e.message}\n`);
     return 1;
   }

@@ -24,7 +24,7 @@ export interface RunOptions {
   weightDtype?: string;
 }
 
-const targets = ['ref', 'wasm', 'webgpu'];
+const targets = ['ref', 'wasm', 'webgpu', 'cuda'];
 
 export async function runCommand(file: string, opts: RunOptions): Promise<void> {
   const byOp = new Map<string, { ms: number; calls: number }>();
@@ -54,7 +54,11 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads must be an integer from 1 to 64, got '${opts.threads}'`);
     const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph, { profile, threads }) : opts.target === 'ref' ? referenceExecutor(graph) : undefined;
     let outputs;
-    if (opts.target === 'webgpu') {
+    if (opts.target === 'cuda') {
+      const r = (await import('../cuda.ts')).runCuda(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs);
+      process.stderr.write(`device: ${r.device}\n`);
+      outputs = r.outputs;
+    } else if (opts.target === 'webgpu') {
       const r = await (await import('../webgpu.ts')).runWebGpu(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, { adapter: opts.adapter, halfWeights: weightDtype === 'f16' });
       process.stderr.write(`adapter: ${r.adapter}\n`);
       outputs = r.outputs;

@@ -1,21 +1,47 @@
-// Loading a model compiled for CUDA. The runtime that launches model.cu's kernels (the CUDA driver API and NVRTC
-// through an FFI) is not written yet: loading checks the manifest and then says so, instead of failing deeper in.
+// Loads a model compiled for CUDA (manifest.json and model.cu) and runs it on a checkpoint: no compiler involved.
+// model.cu is compiled by NVRTC for the machine's GPU when loaded; the weights are bound before the GPU is opened.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readInputs, tokenFeeds } from '../inputs.ts';
+import { openCheckpoint } from '../safetensors/index.ts';
+import { planFromJson } from '../wasm/manifest.ts';
+import { bindWeights } from '../weights/bind.ts';
+import { openCuda } from './driver.ts';
 import type { CudaManifest } from './manifest.ts';
+import { CudaProgram, type Storage } from './run.ts';
 
-export type Storage = Float32Array | Int32Array;
+export type { Storage };
 
 export interface CompiledModel {
   manifest: CudaManifest;
+  device: string;
   /** Runs on token ids from an inputs.json file; returns the outputs by name. */
   run(inputsJson: string): Promise<Record<string, Storage>>;
   close(): void;
 }
 
-export async function loadCompiledModel(dir: string, _weights: string): Promise<CompiledModel> {
+export async function loadCompiledModel(dir: string, weights: string): Promise<CompiledModel> {
   const path = join(dir, 'manifest.json');
   const manifest = JSON.parse(readFileSync(path, 'utf8')) as CudaManifest;
   if (manifest.format !== 'moec-compiled/1' || manifest.target !== 'cuda') throw new Error(`${path}: not a moec model compiled for CUDA`);
-  throw new Error(`${path}: running models compiled for CUDA is not supported yet (the CUDA runtime is still to come); compile for --target wasm or wgsl to run it`);
+  const source = readFileSync(join(dir, manifest.source), 'utf8');
+  const checkpoint = openCheckpoint(weights);
+  const params = manifest.params.map((p) => ({ name: p.name, type: { dtype: 'f32' as const, shape: p.shape }, attrs: {} }));
+  const bound = bindWeights(params, manifest.checkpoint, checkpoint, weights);
+  checkpoint.close();
+  const cuda = openCuda();
+  const program = new CudaProgram(cuda, manifest.program, planFromJson(manifest.plan), { source, sizes: manifest.sizes, launches: manifest.launches });
+  return {
+    manifest,
+    device: cuda.device,
+    async run(inputsJson: string) {
+      const inputs = readInputs(inputsJson, manifest.program.inputs.map((i) => i.name), manifest.vocab);
+      const { ids, sizes } = tokenFeeds(inputs);
+      return program.run({ params: (n) => bound.get(n)!.data, inputs: ids, sizes });
+    },
+    close() {
+      program.destroy();
+      cuda.close();
+    },
+  };
 }

@@ -1,0 +1,49 @@
+// On a GPU machine: the HF fixtures through the CUDA target (CUDA C compiled by NVRTC, run through the driver API):
+// relative L2 of logits against transformers, expert choices against the reference executor.
+//   node gpu-check.mjs FIXTURE_DIR…
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { checkOrThrow } from '../../compiler/api.ts';
+import { importHf } from '../../compiler/import/hf/index.ts';
+import { lowerModel } from '../../compiler/lower/model.ts';
+import { runPipeline } from '../../compiler/passes/pipeline.ts';
+import { planMemory } from '../../compiler/kernel/memory-plan.ts';
+import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
+import { renderProgram } from '../../targets/cuda/render.ts';
+import { openCuda } from '../../runtime/cuda/driver.ts';
+import { CudaProgram } from '../../runtime/cuda/run.ts';
+import { readInputs } from '../../runtime/inputs.ts';
+import { namedOutputs, prepareRun, referenceExecutor } from '../../runtime/run-model.ts';
+import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
+
+const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let num = 0, den = 0;
+  for (let i = 0; i < b.length; i++) { num += (a[i]! - b[i]!) ** 2; den += b[i]! ** 2; }
+  return Math.sqrt(num / den);
+};
+const cuda = openCuda();
+console.log(`device: ${cuda.device}, sm_${cuda.capability.join('')}`);
+for (const [i, dir] of process.argv.slice(2).entries()) {
+  const path = `/tmp/fixture${i}.moe`;
+  writeFileSync(path, importHf(dir).text);
+  const spec = checkOrThrow(path);
+  const graph = runPipeline(lowerModel(spec));
+  const program = scheduleGraph(graph);
+  const ck = openCheckpoint(dir);
+  const inputs = readInputs(join(dir, 'inputs.json'), graph.inputs.map((x) => x.name), spec.vocab);
+  const { weights, ids, sizes } = prepareRun(graph, spec.checkpoint?.tensors ?? [], ck, dir, inputs);
+  ck.close();
+  const ref = new Map(namedOutputs(graph, referenceExecutor(graph)(weights, ids, sizes), sizes).map((o) => [o.name, o]));
+  const want = openSafetensors(join(dir, 'reference.safetensors')).readF32('logits');
+  const c = renderProgram(program);
+  const t0 = performance.now();
+  const p = new CudaProgram(cuda, program, planMemory(program), { source: c.source, sizes: c.sizes, launches: c.kernels.map((k) => ({ kernel: k.name, entry: k.entry, ...k.launch })) });
+  const compileMs = performance.now() - t0;
+  let gpuMs = 0;
+  const out = p.run({ params: (n) => weights.get(n)!.data, inputs: ids, sizes }, { time: (ms) => (gpuMs = ms) });
+  p.destroy();
+  const choices = [...ref.keys()].filter((k) => k.startsWith('expert_indices.'));
+  const same = choices.every((k) => out[k]!.every((v, j) => v === ref.get(k)!.data[j]));
+  console.log(`${dir}: logits rel L2 ${rel(out.logits!, want).toExponential(2)}, expert choices ${same ? 'identical' : 'DIFFERENT'} (${choices.length} layers); NVRTC ${compileMs.toFixed(0)} ms for ${c.functions.length} functions, forward ${gpuMs.toFixed(3)} ms`);
+}
+cuda.close();

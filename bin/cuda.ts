@@ -1,0 +1,29 @@
+// The CUDA target from the CLI: the graph scheduled into kernels, rendered to CUDA C, compiled by NVRTC on the
+// machine's GPU and run there.
+import type { Graph } from '../compiler/ir/types.ts';
+import { planMemory } from '../compiler/kernel/memory-plan.ts';
+import { scheduleGraph } from '../compiler/kernel/schedule.ts';
+import { renderProgram } from '../targets/cuda/render.ts';
+import type { TokenInput } from '../runtime/inputs.ts';
+import { namedOutputs, prepareRun, type NamedOutput } from '../runtime/run-model.ts';
+import type { TensorSource } from '../runtime/safetensors/index.ts';
+import { openCuda } from '../runtime/cuda/driver.ts';
+import { CudaProgram } from '../runtime/cuda/run.ts';
+import type { NameMapping } from '../runtime/weights/bind.ts';
+
+export function runCuda(
+  graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>,
+): { outputs: NamedOutput[]; device: string } {
+  const program = scheduleGraph(graph);
+  const cuda = renderProgram(program);
+  const { weights, ids, sizes } = prepareRun(graph, mappings, checkpoint, weightsPath, inputs);
+  const gpu = openCuda();
+  try {
+    const p = new CudaProgram(gpu, program, planMemory(program), { source: cuda.source, sizes: cuda.sizes, launches: cuda.kernels.map((k) => ({ kernel: k.name, entry: k.entry, ...k.launch })) });
+    const out = p.run({ params: (n) => weights.get(n)!.data, inputs: ids, sizes });
+    p.destroy();
+    return { outputs: namedOutputs(graph, out, sizes), device: `${gpu.device} (sm_${gpu.capability.join('')})` };
+  } finally {
+    gpu.close();
+  }
+}

@@ -1,0 +1,129 @@
+// Runs a kernel program rendered to CUDA C: the source compiled once by NVRTC for the device, each kernel's function
+// looked up once, weights uploaded once, temporaries in the memory plan's slots (one device allocation per slot,
+// kept while the sizes fit), the kernels launched in order on the default stream, the outputs copied back.
+import { evalDim } from '../../compiler/ir/dims.ts';
+import type { Expr, KernelProgram } from '../../compiler/kernel/ir.ts';
+import type { MemoryPlan } from '../../compiler/kernel/memory-plan.ts';
+import { evalExtent } from '../../codegen/grid.ts';
+import type { Cuda, KernelArg } from './driver.ts';
+
+export type Storage = Float32Array | Int32Array;
+
+/** What the runtime needs of a compiled program: the source, and per kernel its function and launch. */
+export interface CudaCompiled {
+  source: string;
+  sizes: string[];
+  launches: { kernel: string; entry: string; grid: Expr[]; block: number[]; ints?: number[] }[];
+}
+
+export interface CudaRun {
+  params: (name: string) => Storage;
+  inputs: Record<string, Storage>;
+  sizes: Record<string, number>;
+}
+
+const isFloat = (dtype: string) => dtype === 'f32' || dtype === 'f16' || dtype === 'bf16';
+/** Bytes of a buffer of n 32-bit words. */
+const bytesOf = (n: number) => Math.max(4, n * 4);
+
+export class CudaProgram {
+  private readonly fns: unknown[];
+  private readonly resident = new Map<string, bigint>();
+  private slots: { ptr: bigint; bytes: number }[] = [];
+  private loaded = false;
+
+  constructor(readonly cuda: Cuda, readonly program: KernelProgram, readonly plan: MemoryPlan, readonly compiled: CudaCompiled) {
+    const module = cuda.compile(compiled.source, `${program.name}.cu`);
+    const byEntry = new Map<string, unknown>();
+    this.fns = compiled.launches.map((l) => {
+      if (!byEntry.has(l.entry)) byEntry.set(l.entry, cuda.fn(module, l.entry));
+      return byEntry.get(l.entry);
+    });
+  }
+
+  /** Uploads the weights and constant tables (once). */
+  load(params: (name: string) => Storage): void {
+    if (this.loaded) return;
+    for (const b of this.program.buffers) {
+      if (b.aliasOf || (b.kind !== 'param' && b.kind !== 'const')) continue;
+      const data = b.kind === 'const' ? (isFloat(b.dtype) ? Float32Array.from(b.data!) : Int32Array.from(b.data!)) : params(b.source);
+      const ptr = this.cuda.alloc(data.byteLength);
+      this.cuda.upload(ptr, data);
+      this.resident.set(b.name, ptr);
+    }
+    this.loaded = true;
+  }
+
+  /** Device pointers of every buffer at these sizes (weights resident, temporaries in slots, inputs and outputs fresh). */
+  private bind(r: CudaRun): { ptrs: Map<string, bigint>; perRun: bigint[] } {
+    const sizes = r.sizes;
+    const ptrs = new Map(this.resident);
+    const perRun: bigint[] = [];
+    this.plan.slots.forEach((s, i) => {
+      const bytes = bytesOf(evalDim(s.size, sizes));
+      if (!this.slots[i] || this.slots[i]!.bytes < bytes) {
+        if (this.slots[i]) this.cuda.free(this.slots[i]!.ptr);
+        this.slots[i] = { ptr: this.cuda.alloc(bytes), bytes };
+      }
+    });
+    for (const b of this.program.buffers) {
+      if (b.aliasOf || ptrs.has(b.name)) continue;
+      const slot = b.kind === 'temp' ? this.plan.slotOf.get(b.name) : undefined;
+      if (slot !== undefined) ptrs.set(b.name, this.slots[slot]!.ptr);
+      else {
+        const ptr = this.cuda.alloc(bytesOf(evalDim(b.size, sizes)));
+        perRun.push(ptr);
+        ptrs.set(b.name, ptr);
+        if (b.kind === 'input') this.cuda.upload(ptr, r.inputs[b.source]!);
+      }
+    }
+    for (const b of this.program.buffers) if (b.aliasOf) ptrs.set(b.name, ptrs.get(b.aliasOf)!);
+    return { ptrs, perRun };
+  }
+
+  /** Launches every kernel once in order (`repeat` times for timing). */
+  private launchAll(ptrs: Map<string, bigint>, sizes: Record<string, number>, repeat: number): void {
+    const sizeArg: KernelArg = {
+      ints: Int32Array.from(this.compiled.sizes, (s) => {
+        const v = sizes[s];
+        if (v === undefined) throw new Error(`no size given for '${s}'`);
+        return v;
+      }),
+    };
+    const launches = this.program.kernels.map((k, i) => {
+      const l = this.compiled.launches[i]!;
+      if (l.kernel !== k.name) throw new Error(`the manifest launches ${l.kernel} where the program has ${k.name}`);
+      const grid = l.grid.map((e) => evalExtent(e, sizes));
+      const args: KernelArg[] = [...k.buffers.map((b) => ({ ptr: ptrs.get(b.name)! })), sizeArg, ...(l.ints ?? []).map((v) => ({ int: v }))];
+      return { fn: this.fns[i], grid, block: l.block, args };
+    });
+    for (let rep = 0; rep < repeat; rep++) for (const l of launches) if (l.grid.every((g) => g > 0)) this.cuda.launch(l.fn, l.grid, l.block, l.args);
+  }
+
+  run(r: CudaRun, options: { repeat?: number; time?: (ms: number) => void } = {}): Record<string, Storage> {
+    this.load(r.params);
+    const { ptrs, perRun } = this.bind(r);
+    try {
+      const ms = this.cuda.time(() => this.launchAll(ptrs, r.sizes, options.repeat ?? 1));
+      options.time?.(ms);
+      const out: Record<string, Storage> = {};
+      for (const o of this.program.outputs) {
+        const b = this.program.buffers.find((x) => x.name === o.buffer)!;
+        const n = evalDim(b.size, r.sizes);
+        const data = isFloat(b.dtype) ? new Float32Array(n) : new Int32Array(n);
+        if (n > 0) this.cuda.download(ptrs.get(o.buffer)!, data);
+        out[o.name] = data;
+      }
+      return out;
+    } finally {
+      for (const p of perRun) this.cuda.free(p);
+    }
+  }
+
+  destroy(): void {
+    for (const p of this.resident.values()) this.cuda.free(p);
+    for (const s of this.slots) this.cuda.free(s.ptr);
+    this.resident.clear();
+    this.slots = [];
+  }
+}
