@@ -3,6 +3,7 @@
 import type { Graph } from '../compiler/ir/types.ts';
 import { planMemory } from '../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../compiler/kernel/schedule.ts';
+import { splitDispatch } from '../compiler/kernel/parallel-dispatch.ts';
 import { renderProgram } from '../targets/cuda/render.ts';
 import type { TokenInput } from '../runtime/inputs.ts';
 import { namedOutputs, prepareRun, type NamedOutput } from '../runtime/run-model.ts';
@@ -14,7 +15,8 @@ import type { NameMapping } from '../runtime/weights/bind.ts';
 export function runCuda(
   graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>,
 ): { outputs: NamedOutput[]; device: string } {
-  const program = scheduleGraph(graph);
+  // The dispatch's counting sort as parallel passes (one thread would copy every token row).
+  const program = splitDispatch(scheduleGraph(graph));
   const cuda = renderProgram(program);
   const { weights, ids, sizes } = prepareRun(graph, mappings, checkpoint, weightsPath, inputs);
   const gpu = openCuda();

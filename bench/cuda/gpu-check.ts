@@ -9,6 +9,7 @@ import { lowerModel } from '../../compiler/lower/model.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
+import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
 import { renderProgram } from '../../targets/cuda/render.ts';
 import { openCuda } from '../../runtime/cuda/driver.ts';
 import { CudaProgram } from '../../runtime/cuda/run.ts';
@@ -28,7 +29,8 @@ for (const [i, dir] of process.argv.slice(2).entries()) {
   writeFileSync(path, importHf(dir).text);
   const spec = checkOrThrow(path);
   const graph = runPipeline(lowerModel(spec));
-  const program = scheduleGraph(graph);
+  // The dispatch's counting sort as parallel passes (one thread would copy every token row).
+  const program = splitDispatch(scheduleGraph(graph));
   const ck = openCheckpoint(dir);
   const inputs = readInputs(join(dir, 'inputs.json'), graph.inputs.map((x) => x.name), spec.vocab);
   const { weights, ids, sizes } = prepareRun(graph, spec.checkpoint?.tensors ?? [], ck, dir, inputs);

@@ -1,6 +1,6 @@
 // npm run bench:webgpu: one MoE FFN layer (router, top-k, SwiGLU experts, combine) compiled to WGSL and timed on a
 // WebGPU adapter, at Mixtral-8x7B and OLMoE shapes, in f32; with --torch DIR, the same layer's PyTorch timings and
-// outputs from bench/webgpu/torch_moe.py (run on the same GPU first) are read, the outputs compared and the
+// outputs from bench/torch_moe.py (run on the same GPU first) are read, the outputs compared and the
 // speed-ups printed. Also the generated matmul's TFLOP/s at n³. Writes a JSON and a markdown table.
 //
 //   npm run bench:webgpu -- [--adapter NAME] [--shapes mixtral,olmoe] [--tokens 16,512,4096] [--n 4096]
@@ -15,7 +15,7 @@ import type { KernelProgram } from '../../compiler/kernel/ir.ts';
 import { renderProgram } from '../../targets/wgsl/render.ts';
 import { openDevice, type GpuDevice } from '../../runtime/webgpu/device.ts';
 import { WebGpuProgram, type Storage } from '../../runtime/webgpu/run.ts';
-import { hashTensor, layerFlops, moeLayerGraph, paramTensor, shapes, tensorScale, tensorSalt } from './moe-layer.ts';
+import { hashTensor, layerFlops, moeLayerGraph, paramTensor, shapes, tensorScale, tensorSalt } from '../moe-layer.ts';
 
 const { values } = parseArgs({
   options: {

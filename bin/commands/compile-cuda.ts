@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Graph } from '../../compiler/ir/types.ts';
 import { memoryReport, planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
+import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
 import type { ModelSpec } from '../../compiler/spec/types.ts';
 import { runtimeModule } from '../../codegen/runtime-module.ts';
 import { renderProgram } from '../../targets/cuda/render.ts';
@@ -13,7 +14,8 @@ import { planToJson } from '../../runtime/wasm/manifest.ts';
 import { writeAtomic } from '../output.ts';
 
 export function compileCuda(file: string, graph: Graph, spec: ModelSpec, opts: { out: string; report?: boolean; seq: string }, t0: number): void {
-  const program = scheduleGraph(graph);
+  // The dispatch's counting sort as parallel passes (one thread would copy every token row).
+  const program = splitDispatch(scheduleGraph(graph));
   const plan = planMemory(program);
   const cuda = renderProgram(program);
   const ms = performance.now() - t0;

@@ -31,6 +31,10 @@ describe('parameters against the papers', () => {
     const s = stats('examples/olmoe-1b-7b.moe');
     expect([billions(s.total_params), billions(s.active_params)]).toEqual(['6.9', '1.3']);
   });
+  it('Qwen1.5-MoE-A2.7B: 14.3B total, 2.7B activated (Qwen Team 2024)', () => {
+    const s = stats('examples/qwen1.5-moe-a2.7b.moe');
+    expect([billions(s.total_params), billions(s.active_params)]).toEqual(['14.3', '2.7']);
+  });
   it('Switch-Base-8 as released (google/switch-base-8): 619M', () => {
     expect(stats('examples/switch-base-8.moe').total_params).toBe(619_339_008);
   });

@@ -9,6 +9,7 @@ import { runProgram } from '../../compiler/kernel/interpret.ts';
 import { lowerModel } from '../../compiler/lower/model.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
+import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
 import { renderProgram } from '../../targets/cuda/render.ts';
 import { readInputs } from '../../runtime/inputs.ts';
 import { namedOutputs, prepareRun, referenceExecutor } from '../../runtime/run-model.ts';
@@ -26,7 +27,8 @@ const run = pool(2);
 function prepare(dir: string) {
   const spec = importedSpec(dir);
   const graph = runPipeline(lowerModel(spec));
-  const program = scheduleGraph(graph);
+  // As the CUDA runtime runs it: the dispatch as its parallel passes.
+  const program = splitDispatch(scheduleGraph(graph));
   const checkpoint = openCheckpoint(dir);
   const inputs = readInputs(join(dir, 'inputs.json'), graph.inputs.map((i) => i.name), spec.vocab);
   const { weights, ids, sizes } = prepareRun(graph, spec.checkpoint?.tensors ?? [], checkpoint, dir, inputs);

@@ -1,14 +1,14 @@
 // One MoE FFN layer as its own graph, for benchmarks: x [batch, seq, d_model] → router → top-k → SwiGLU experts →
 // combine, the MoE block of an example spec lowered exactly as inside the model. Weights and inputs come from a hash
-// of the element index that PyTorch reproduces bit for bit (bench/webgpu/torch_moe.py), so both engines compute the
+// of the element index that PyTorch reproduces bit for bit (bench/torch_moe.py), so both engines compute the
 // same layer on the same numbers.
 import { fileURLToPath } from 'node:url';
-import { checkOrThrow } from '../../compiler/api.ts';
-import { GraphBuilder } from '../../compiler/lower/builder.ts';
-import { lowerMoe } from '../../compiler/lower/moe.ts';
-import { runPipeline } from '../../compiler/passes/pipeline.ts';
-import type { Graph, Param } from '../../compiler/ir/types.ts';
-import type { MoeSpec } from '../../compiler/spec/types.ts';
+import { checkOrThrow } from '../compiler/api.ts';
+import { GraphBuilder } from '../compiler/lower/builder.ts';
+import { lowerMoe } from '../compiler/lower/moe.ts';
+import { runPipeline } from '../compiler/passes/pipeline.ts';
+import type { Graph, Param } from '../compiler/ir/types.ts';
+import type { MoeSpec } from '../compiler/spec/types.ts';
 
 export interface LayerShape {
   name: string;
@@ -24,11 +24,12 @@ export interface LayerShape {
 export const shapes: Record<string, LayerShape> = {
   mixtral: { name: 'Mixtral-8x7B', example: 'mixtral-8x7b.moe', dModel: 4096, hidden: 14336, experts: 8, topK: 2, normalize: true },
   olmoe: { name: 'OLMoE-1B-7B', example: 'olmoe-1b-7b.moe', dModel: 2048, hidden: 1024, experts: 64, topK: 8, normalize: false },
+  qwen: { name: 'Qwen1.5-MoE-A2.7B', example: 'qwen1.5-moe-a2.7b.moe', dModel: 2048, hidden: 1408, experts: 60, topK: 4, normalize: false },
 };
 
 /** The example's MoE block, checked against the shape the benchmark claims to measure. */
 export function moeSpecOf(shape: LayerShape): MoeSpec {
-  const spec = checkOrThrow(fileURLToPath(new URL(`../../examples/${shape.example}`, import.meta.url)));
+  const spec = checkOrThrow(fileURLToPath(new URL(`../examples/${shape.example}`, import.meta.url)));
   const ffn = spec.decoder.layers.find((l) => l.ffn?.kind === 'moe')?.ffn;
   if (!ffn || ffn.kind !== 'moe') throw new Error(`${shape.example} has no MoE block`);
   const router = ffn.router;
@@ -43,7 +44,8 @@ export function moeSpecOf(shape: LayerShape): MoeSpec {
 export function moeLayerGraph(shape: LayerShape, smaller?: { hidden: number }): Graph {
   const b = new GraphBuilder(`${shape.name} MoE FFN`);
   const x = b.input('x', 'f32', ['batch', 'seq', shape.dModel]);
-  const spec = moeSpecOf(shape);
+  // The routed experts: a shared expert (Qwen's) is a dense FFN beside the layer, not part of what is compared.
+  const spec: MoeSpec = { ...moeSpecOf(shape), shared: undefined, sharedGate: false };
   // A narrower expert of the same block, for checks on small adapters.
   if (smaller) spec.expert = { ...spec.expert, hidden: smaller.hidden };
   const { y, router } = b.at('moe', () => lowerMoe(b, x, spec, 'moe', { ids: x, len: 'seq', dModel: shape.dModel, vocab: 0, stack: 'decoder' }));

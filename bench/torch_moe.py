@@ -1,8 +1,8 @@
-# The PyTorch side of `npm run bench:webgpu` (and of bench:cuda): one MoE FFN layer as Hugging Face writes it
+# The PyTorch side of `npm run bench:webgpu` and of `npm run bench:cuda`: one MoE FFN layer as Hugging Face writes it
 # (MixtralSparseMoeBlock / OlmoeSparseMoeBlock: router linear, softmax in f32, top-k, optional renormalisation, a loop
 # over experts with index_add_), in f32 (TF32 off, PyTorch's default for matmuls) and in bf16, plus the same layer
 # over tokens sorted by expert with torch._grouped_mm (bf16). Weights and inputs come from the index hash that
-# bench/webgpu/moe-layer.ts uses, so moec's output can be compared with the f32 one, which this script writes.
+# bench/moe-layer.ts uses, so moec's output can be compared with the f32 one, which this script writes.
 #
 #   python3 torch_moe.py --out DIR [--shapes mixtral,olmoe] [--tokens 16,512,4096]
 import argparse, json, math, os, statistics
@@ -13,13 +13,14 @@ import torch.nn.functional as F
 SHAPES = {
     'mixtral': dict(d=4096, ff=14336, experts=8, k=2, normalize=True),
     'olmoe': dict(d=2048, ff=1024, experts=64, k=8, normalize=False),
+    'qwen': dict(d=2048, ff=1408, experts=60, k=4, normalize=False),
 }
 SALT = {'router': 1, 'gate': 2, 'up': 3, 'down': 4, 'x': 5}
 
 
 def hash_tensor(shape, salt, scale):
     """f32(f32(h / 2^32) - 0.5) * f32(scale), h the murmur3 finaliser of u32(i*2654435761 + salt*40503): element i of
-    the flattened tensor, bit for bit as bench/webgpu/moe-layer.ts makes it."""
+    the flattened tensor, bit for bit as bench/moe-layer.ts makes it."""
     n = math.prod(shape)
     out = torch.empty(n, dtype=torch.float32, device='cuda')
     chunk = 1 << 26

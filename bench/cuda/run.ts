@@ -1,0 +1,129 @@
+// npm run bench:cuda: one MoE FFN layer (router, top-k, SwiGLU experts, combine) compiled to CUDA C and run through
+// the driver API, at Mixtral-8x7B, Qwen1.5-MoE and OLMoE shapes; with --torch DIR, PyTorch's timings and f32 outputs
+// from bench/torch_moe.py (run first on the same GPU) are read, the outputs compared on identical weights, and the
+// speed-ups and the fraction of the roofline printed. Writes a JSON and a markdown table.
+//
+//   npm run bench:cuda -- [--precision f32|bf16] [--shapes mixtral,qwen,olmoe] [--tokens …] [--torch DIR] [--out FILE]
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { planMemory } from '../../compiler/kernel/memory-plan.ts';
+import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
+import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
+import { renderProgram } from '../../targets/cuda/render.ts';
+import { openCuda, type Cuda } from '../../runtime/cuda/driver.ts';
+import { CudaProgram, type Storage } from '../../runtime/cuda/run.ts';
+import { hashTensor, layerFlops, moeLayerGraph, paramTensor, shapes, tensorScale, tensorSalt, type LayerShape } from '../moe-layer.ts';
+
+const { values } = parseArgs({
+  options: {
+    precision: { type: 'string', default: 'f32' },
+    shapes: { type: 'string', default: 'mixtral,qwen,olmoe' },
+    tokens: { type: 'string' },
+    torch: { type: 'string' },
+    out: { type: 'string', default: 'bench/results/cuda-moe' },
+  },
+});
+const precision = values.precision!;
+if (precision !== 'f32' && precision !== 'bf16') throw new Error(`--precision must be f32 or bf16, got '${precision}'`);
+/** The issue's token counts per shape. */
+const defaultTokens: Record<string, number[]> = { mixtral: [16, 512, 4096, 16384], qwen: [16, 4096, 16384], olmoe: [16, 4096, 16384] };
+/** The H100's measured limits (issue 7): HBM bandwidth and dense bf16 tensor-core throughput. */
+const HBM = 3.0e12;
+const BF16 = 798e12;
+
+interface TorchEntry { shape: string; tokens: number; variant: string; ms: number }
+const torchFile = values.torch ? (JSON.parse(readFileSync(join(values.torch, 'timings.json'), 'utf8')) as { machine: string; results: TorchEntry[] }) : undefined;
+
+const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let num = 0, den = 0;
+  for (let i = 0; i < b.length; i++) { num += (a[i]! - b[i]!) ** 2; den += b[i]! ** 2; }
+  return Math.sqrt(num / den);
+};
+const bytes = (path: string) => Uint8Array.from(readFileSync(path)).buffer;
+
+/**
+ * The layer's roofline on the H100 in bf16: the weights of every expert some token uses read once (2 bytes each), x
+ * read and y written in f32, against the dense bf16 rate for its FLOPs; the larger of the two times.
+ */
+function rooflineMs(shape: LayerShape, tokens: number, expertsUsed: number): number {
+  const traffic = expertsUsed * 3 * shape.dModel * shape.hidden * 2 + shape.experts * shape.dModel * 4 + 2 * tokens * shape.dModel * 4;
+  return 1000 * Math.max(traffic / HBM, layerFlops(shape, tokens) / BF16);
+}
+
+interface Row {
+  shape: string; tokens: number; ms: number; tflops: number; rooflineMs: number;
+  torch: Record<string, number>;
+  check?: { relL2: number; sameExperts: number };
+}
+
+function compareWithTorch(key: string, tokens: number, out: Record<string, Storage>, k: number): Row['check'] {
+  const yPath = join(values.torch!, `y_${key}_${tokens}.f32`);
+  if (!existsSync(yPath)) return undefined;
+  const y = new Float32Array(bytes(yPath));
+  const e = new Int32Array(bytes(join(values.torch!, `experts_${key}_${tokens}.i32`)));
+  const got = out.experts as Int32Array;
+  let same = 0;
+  for (let t = 0; t < tokens; t++) {
+    const a = [...got.subarray(t * k, (t + 1) * k)].sort((p, q) => p - q).join();
+    const b = [...e.subarray(t * k, (t + 1) * k)].sort((p, q) => p - q).join();
+    if (a === b) same++;
+  }
+  return { relL2: rel(out.y!, y), sameExperts: same / tokens };
+}
+
+function benchLayer(cuda: Cuda, key: string): Row[] {
+  const shape = shapes[key]!;
+  const graph = moeLayerGraph(shape);
+  // The dispatch's counting sort as parallel passes (one thread would copy every token row).
+  const program = splitDispatch(scheduleGraph(graph));
+  const c = renderProgram(program);
+  const p = new CudaProgram(cuda, program, planMemory(program), { source: c.source, sizes: c.sizes, launches: c.kernels.map((k) => ({ kernel: k.name, entry: k.entry, ...k.launch })) });
+  const byName = new Map(graph.params.map((q) => [q.name, q]));
+  const t0 = performance.now();
+  p.load((name) => paramTensor(byName.get(name)!));
+  console.error(`${shape.name}: weights generated and uploaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const rows: Row[] = [];
+  for (const tokens of values.tokens ? values.tokens.split(',').map(Number) : defaultTokens[key]!) {
+    const x = hashTensor(tokens * shape.dModel, tensorSalt('x'), tensorScale('x', shape.dModel));
+    const r = { params: () => { throw new Error('weights are loaded'); }, inputs: { x }, sizes: { batch: 1, seq: tokens } };
+    let once = 0;
+    const out = p.run(r, { time: (ms) => (once = ms) });
+    // Launches for about half a second of GPU time, at least 5, timed by events around them; the median of 3 runs.
+    const repeat = Math.max(5, Math.min(200, Math.round(500 / Math.max(once, 0.01))));
+    const runs = [0, 1, 2].map(() => {
+      let ms = 0;
+      p.run(r, { repeat, time: (t) => (ms = t / repeat) });
+      return ms;
+    }).sort((a, b) => a - b);
+    const ms = runs[1]!;
+    const used = new Set(out.experts as Int32Array).size;
+    const row: Row = { shape: key, tokens, ms, tflops: layerFlops(shape, tokens) / (ms / 1000) / 1e12, rooflineMs: rooflineMs(shape, tokens, used), torch: {} };
+    for (const t of torchFile?.results.filter((t) => t.shape === key && t.tokens === tokens) ?? []) row.torch[t.variant] = t.ms;
+    if (values.torch) row.check = compareWithTorch(key, tokens, out, shape.topK);
+    rows.push(row);
+    console.error(JSON.stringify(row));
+  }
+  p.destroy();
+  return rows;
+}
+
+const cuda = openCuda();
+console.error(`device: ${cuda.device}, sm_${cuda.capability.join('')}; precision ${precision}`);
+const rows = values.shapes!.split(',').flatMap((key) => benchLayer(cuda, key));
+cuda.close();
+
+const variants = [...new Set(torchFile?.results.map((t) => t.variant) ?? [])];
+const fastest = (r: Row) => Math.min(...variants.map((v) => r.torch[v] ?? Infinity));
+const lines = [
+  `device: ${cuda.device}; moec CUDA C in ${precision}${torchFile ? `; PyTorch: ${torchFile.machine}` : ''}`,
+  '',
+  `| layer | tokens | moec ms | TFLOP/s | roofline ms | of roofline | ${variants.map((v) => `PyTorch ${v} ms | speed-up`).join(' | ')} | y rel L2 vs PyTorch f32 | same experts |`,
+  `|---|---|---|---|---|---|${variants.map(() => '---|---|').join('')}---|---|`,
+  ...rows.map((r) => `| ${shapes[r.shape]!.name} | ${r.tokens} | ${r.ms.toFixed(3)} | ${r.tflops.toFixed(1)} | ${r.rooflineMs.toFixed(3)} | ${(r.rooflineMs / r.ms * 100).toFixed(0)}% | ${variants.map((v) => (r.torch[v] === undefined ? '– | –' : `${r.torch[v]!.toFixed(3)} | ${(r.torch[v]! / r.ms).toFixed(2)}×`)).join(' | ')} | ${r.check ? r.check.relL2.toExponential(2) : '–'} | ${r.check ? `${(100 * r.check.sameExperts).toFixed(2)}%` : '–'} |`),
+  '',
+  variants.length ? `faster than the fastest PyTorch variant at ${rows.filter((r) => r.ms < fastest(r)).length} of ${rows.length} shapes` : '',
+];
+console.log(lines.join('\n'));
+writeFileSync(`${values.out}.json`, JSON.stringify({ device: cuda.device, precision, torchMachine: torchFile?.machine, rows }, null, 2));
+writeFileSync(`${values.out}.md`, `${lines.join('\n')}\n`);
