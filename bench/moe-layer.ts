@@ -2,6 +2,8 @@
 // combine, the MoE block of an example spec lowered exactly as inside the model. Weights and inputs come from a hash
 // of the element index that PyTorch reproduces bit for bit (bench/torch_moe.py), so both engines compute the
 // same layer on the same numbers.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOrThrow } from '../compiler/api.ts';
 import { GraphBuilder } from '../compiler/lower/builder.ts';
@@ -27,9 +29,17 @@ export const shapes: Record<string, LayerShape> = {
   qwen: { name: 'Qwen1.5-MoE-A2.7B', example: 'qwen1.5-moe-a2.7b.moe', dModel: 2048, hidden: 1408, experts: 60, topK: 4, normalize: false },
 };
 
+/** The repository's examples/ folder, found upward from this file (which a bundle may have moved). */
+function examplesDir(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'examples', 'mixtral-8x7b.moe'))) return join(dir, 'examples');
+    if (dirname(dir) === dir) throw new Error('no examples/ folder above the benchmark');
+  }
+}
+
 /** The example's MoE block, checked against the shape the benchmark claims to measure. */
 export function moeSpecOf(shape: LayerShape): MoeSpec {
-  const spec = checkOrThrow(fileURLToPath(new URL(`../examples/${shape.example}`, import.meta.url)));
+  const spec = checkOrThrow(join(examplesDir(), shape.example));
   const ffn = spec.decoder.layers.find((l) => l.ffn?.kind === 'moe')?.ffn;
   if (!ffn || ffn.kind !== 'moe') throw new Error(`${shape.example} has no MoE block`);
   const router = ffn.router;
