@@ -1,6 +1,7 @@
 // On a GPU machine: the HF fixtures through the CUDA target (CUDA C compiled by NVRTC, run through the driver API):
 // relative L2 of logits against transformers, expert choices against the reference executor.
 //   node gpu-check.mjs FIXTURE_DIR…
+import { relativeL2 } from '../torch-compare.ts';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { checkOrThrow } from '../../compiler/api.ts';
@@ -17,11 +18,6 @@ import { readInputs } from '../../runtime/inputs.ts';
 import { namedOutputs, prepareRun, referenceExecutor } from '../../runtime/run-model.ts';
 import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
 
-const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0, den = 0;
-  for (let i = 0; i < b.length; i++) { num += (a[i]! - b[i]!) ** 2; den += b[i]! ** 2; }
-  return Math.sqrt(num / den);
-};
 const cuda = openCuda();
 console.log(`device: ${cuda.device}, sm_${cuda.capability.join('')}`);
 for (const [i, dir] of process.argv.slice(2).entries()) {
@@ -46,6 +42,6 @@ for (const [i, dir] of process.argv.slice(2).entries()) {
   p.destroy();
   const choices = [...ref.keys()].filter((k) => k.startsWith('expert_indices.'));
   const same = choices.every((k) => out[k]!.every((v, j) => v === ref.get(k)!.data[j]));
-  console.log(`${dir}: logits rel L2 ${rel(out.logits!, want).toExponential(2)}, expert choices ${same ? 'identical' : 'DIFFERENT'} (${choices.length} layers); NVRTC ${compileMs.toFixed(0)} ms for ${c.functions.length} functions, forward ${gpuMs.toFixed(3)} ms`);
+  console.log(`${dir}: logits rel L2 ${relativeL2(out.logits!, want).toExponential(2)}, expert choices ${same ? 'identical' : 'DIFFERENT'} (${choices.length} layers); NVRTC ${compileMs.toFixed(0)} ms for ${c.functions.length} functions, forward ${gpuMs.toFixed(3)} ms`);
 }
 cuda.close();

@@ -4,15 +4,15 @@
 // speed-ups and the fraction of the roofline printed. Writes a JSON and a markdown table.
 //
 //   npm run bench:cuda -- [--precision f32|bf16] [--shapes mixtral,qwen,olmoe] [--tokens …] [--torch DIR] [--out FILE]
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
 import { renderProgram } from '../../targets/cuda/render.ts';
 import { openCuda, type Cuda } from '../../runtime/cuda/driver.ts';
-import { CudaProgram, type Storage } from '../../runtime/cuda/run.ts';
+import { CudaProgram } from '../../runtime/cuda/run.ts';
+import { compareWithTorch, readTorch } from '../torch-compare.ts';
 import { hashTensor, layerFlops, moeLayerGraph, paramTensor, shapes, tensorScale, tensorSalt, type LayerShape } from '../moe-layer.ts';
 
 const { values } = parseArgs({
@@ -32,15 +32,7 @@ const defaultTokens: Record<string, number[]> = { mixtral: [16, 512, 4096, 16384
 const HBM = 3.0e12;
 const BF16 = 798e12;
 
-interface TorchEntry { shape: string; tokens: number; variant: string; ms: number }
-const torchFile = values.torch ? (JSON.parse(readFileSync(join(values.torch, 'timings.json'), 'utf8')) as { machine: string; results: TorchEntry[] }) : undefined;
-
-const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0, den = 0;
-  for (let i = 0; i < b.length; i++) { num += (a[i]! - b[i]!) ** 2; den += b[i]! ** 2; }
-  return Math.sqrt(num / den);
-};
-const bytes = (path: string) => Uint8Array.from(readFileSync(path)).buffer;
+const torchFile = values.torch ? readTorch(values.torch) : undefined;
 
 /**
  * The layer's roofline on the H100 in bf16: the weights of every expert some token uses read once (2 bytes each), x
@@ -55,21 +47,6 @@ interface Row {
   shape: string; tokens: number; ms: number; tflops: number; rooflineMs: number;
   torch: Record<string, number>;
   check?: { relL2: number; sameExperts: number };
-}
-
-function compareWithTorch(key: string, tokens: number, out: Record<string, Storage>, k: number): Row['check'] {
-  const yPath = join(values.torch!, `y_${key}_${tokens}.f32`);
-  if (!existsSync(yPath)) return undefined;
-  const y = new Float32Array(bytes(yPath));
-  const e = new Int32Array(bytes(join(values.torch!, `experts_${key}_${tokens}.i32`)));
-  const got = out.experts as Int32Array;
-  let same = 0;
-  for (let t = 0; t < tokens; t++) {
-    const a = [...got.subarray(t * k, (t + 1) * k)].sort((p, q) => p - q).join();
-    const b = [...e.subarray(t * k, (t + 1) * k)].sort((p, q) => p - q).join();
-    if (a === b) same++;
-  }
-  return { relL2: rel(out.y!, y), sameExperts: same / tokens };
 }
 
 function benchLayer(cuda: Cuda, key: string): Row[] {
@@ -100,7 +77,7 @@ function benchLayer(cuda: Cuda, key: string): Row[] {
     const used = new Set(out.experts as Int32Array).size;
     const row: Row = { shape: key, tokens, ms, tflops: layerFlops(shape, tokens) / (ms / 1000) / 1e12, rooflineMs: rooflineMs(shape, tokens, used), torch: {} };
     for (const t of torchFile?.results.filter((t) => t.shape === key && t.tokens === tokens) ?? []) row.torch[t.variant] = t.ms;
-    if (values.torch) row.check = compareWithTorch(key, tokens, out, shape.topK);
+    if (values.torch) row.check = compareWithTorch(values.torch, key, tokens, out.y as Float32Array, out.experts as Int32Array, shape.topK);
     rows.push(row);
     console.error(JSON.stringify(row));
   }

@@ -1,6 +1,7 @@
 // On a GPU machine: the HF fixtures through the WGSL target on a WebGPU adapter (relative L2 of logits against
 // transformers, expert choices against the reference executor), then the tiled matmul's throughput at n³.
 //   node gpu-check.mjs [--adapter NAME] [--n 4096] FIXTURE_DIR…
+import { relativeL2 } from '../torch-compare.ts';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,17 +14,13 @@ import { planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { renderProgram } from '../../targets/wgsl/render.ts';
 import { openDevice } from '../../runtime/webgpu/device.ts';
+import { timeForward } from './timing.ts';
 import { WebGpuProgram } from '../../runtime/webgpu/run.ts';
 import { readInputs } from '../../runtime/inputs.ts';
 import { namedOutputs, prepareRun, referenceExecutor } from '../../runtime/run-model.ts';
 import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
 
 const { values, positionals } = parseArgs({ options: { adapter: { type: 'string' }, n: { type: 'string', default: '4096' }, scratch: { type: 'string', default: '/tmp' } }, allowPositionals: true });
-const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0, den = 0;
-  for (let i = 0; i < b.length; i++) { num += (a[i]! - b[i]!) ** 2; den += b[i]! ** 2; }
-  return Math.sqrt(num / den);
-};
 const prepared = positionals.map((dir, i) => {
   const path = join(values.scratch!, `fixture${i}.moe`);
   writeFileSync(path, importHf(dir).text);
@@ -52,24 +49,12 @@ for (const f of prepared) for (const features of [[], gpu.shaderFeatures]) {
   p.destroy();
   const choices = [...f.ref.keys()].filter((k) => k.startsWith('expert_indices.'));
   const same = choices.every((k) => out[k]!.every((v, i) => v === f.ref.get(k)!.data[i]));
-  console.log(`${f.dir} [${features.join() || 'no features'}]: logits rel L2 ${rel(out.logits!, f.want).toExponential(2)}, expert choices ${same ? 'identical' : 'DIFFERENT'} (${choices.length} layers)`);
+  console.log(`${f.dir} [${features.join() || 'no features'}]: logits rel L2 ${relativeL2(out.logits!, f.want).toExponential(2)}, expert choices ${same ? 'identical' : 'DIFFERENT'} (${choices.length} layers)`);
 }
 for (const tiled of [true, false]) {
   const p = await WebGpuProgram.create(gpu, mm, planMemory(mm), renderProgram(mm, { tiled }));
   const run = (repeat: number) => p.run({ params: () => w, inputs: { x }, sizes: { rows: n } }, { repeat });
-  await run(1);
-  // The forward repeated in one pass, less a single forward (uploads and readback cancel out); the best of 5 of each.
-  const reps = 20;
-  const best = async (repeat: number) => {
-    let m = Infinity;
-    for (let t = 0; t < 5; t++) {
-      const t0 = performance.now();
-      await run(repeat);
-      m = Math.min(m, performance.now() - t0);
-    }
-    return m;
-  };
-  const ms = ((await best(reps + 1)) - (await best(1))) / reps;
+  const ms = await timeForward(run, 20);
   console.log(`${tiled ? 'tiled' : 'loop-nest'} matmul ${n}³: ${ms.toFixed(2)} ms, ${((2 * n ** 3) / (ms / 1000) / 1e12).toFixed(2)} TFLOP/s`);
   p.destroy();
 }

@@ -5,8 +5,7 @@
 //
 //   npm run bench:webgpu -- [--adapter NAME] [--shapes mixtral,olmoe] [--tokens 16,512,4096] [--n 4096]
 //                           [--torch DIR] [--out bench/results/webgpu-moe]
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseGraph } from '../../compiler/ir/parse.ts';
 import { planMemory } from '../../compiler/kernel/memory-plan.ts';
@@ -14,7 +13,9 @@ import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import type { KernelProgram } from '../../compiler/kernel/ir.ts';
 import { renderProgram } from '../../targets/wgsl/render.ts';
 import { openDevice, type GpuDevice } from '../../runtime/webgpu/device.ts';
-import { WebGpuProgram, type Storage } from '../../runtime/webgpu/run.ts';
+import { WebGpuProgram } from '../../runtime/webgpu/run.ts';
+import { compareWithTorch, readTorch } from '../torch-compare.ts';
+import { timeForward } from './timing.ts';
 import { hashTensor, layerFlops, moeLayerGraph, paramTensor, shapes, tensorScale, tensorSalt } from '../moe-layer.ts';
 
 const { values } = parseArgs({
@@ -28,36 +29,9 @@ const { values } = parseArgs({
   },
 });
 
-interface TorchEntry { shape: string; tokens: number; variant: string; ms: number }
-const torchTimings: TorchEntry[] = values.torch ? (JSON.parse(readFileSync(join(values.torch, 'timings.json'), 'utf8')) as { results: TorchEntry[] }).results : [];
-const torchMachine = values.torch ? (JSON.parse(readFileSync(join(values.torch, 'timings.json'), 'utf8')) as { machine: string }).machine : undefined;
-
-/**
- * Milliseconds of one forward: `repeat` forwards encoded in one compute pass less a single one (uploads, the readback
- * and the submit cancel out), the best of 5 of each.
- */
-async function time(run: (repeat: number) => Promise<unknown>): Promise<number> {
-  const best = async (repeat: number) => {
-    let m = Infinity;
-    for (let t = 0; t < 5; t++) {
-      const t0 = performance.now();
-      await run(repeat);
-      m = Math.min(m, performance.now() - t0);
-    }
-    return m;
-  };
-  await run(1);
-  const once = await best(1);
-  // Enough forwards for about half a second of GPU work, at least 4.
-  const reps = Math.max(4, Math.min(50, Math.round(500 / Math.max(once, 1))));
-  return ((await best(reps + 1)) - once) / reps;
-}
-
-const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0, den = 0;
-  for (let i = 0; i < b.length; i++) { num += (a[i]! - b[i]!) ** 2; den += b[i]! ** 2; }
-  return Math.sqrt(num / den);
-};
+const torchFile = values.torch ? readTorch(values.torch) : undefined;
+const torchTimings = torchFile?.results ?? [];
+const torchMachine = torchFile?.machine;
 
 interface Row {
   shape: string; tokens: number; ms: number; tflops: number;
@@ -81,10 +55,10 @@ async function benchLayer(gpu: GpuDevice, key: string, tokenCounts: number[]): P
     const x = hashTensor(tokens * shape.dModel, tensorSalt('x'), tensorScale('x', shape.dModel));
     const run = (repeat: number) => p.run({ params: () => { throw new Error('weights are loaded'); }, inputs: { x }, sizes: { batch: 1, seq: tokens } }, { repeat });
     const out = await run(1);
-    const ms = await time(run);
+    const ms = await timeForward(run);
     const row: Row = { shape: key, tokens, ms, tflops: layerFlops(shape, tokens) / (ms / 1000) / 1e12, torch: {} };
     for (const t of torchTimings.filter((t) => t.shape === key && t.tokens === tokens)) row.torch[t.variant] = t.ms;
-    if (values.torch) row.check = compareWithTorch(key, tokens, out, shape.topK);
+    if (values.torch) row.check = compareWithTorch(values.torch, key, tokens, out.y as Float32Array, out.experts as Int32Array, shape.topK);
     rows.push(row);
     console.error(JSON.stringify(row));
   }
@@ -92,30 +66,12 @@ async function benchLayer(gpu: GpuDevice, key: string, tokenCounts: number[]): P
   return rows;
 }
 
-function compareWithTorch(key: string, tokens: number, out: Record<string, Storage>, k: number): Row['check'] {
-  const yPath = join(values.torch!, `y_${key}_${tokens}.f32`);
-  const ePath = join(values.torch!, `experts_${key}_${tokens}.i32`);
-  if (!existsSync(yPath)) return undefined;
-  // (Copies: a small file's Buffer is a view into Node's shared pool, not an ArrayBuffer of its own.)
-  const bytes = (path: string) => Uint8Array.from(readFileSync(path)).buffer;
-  const y = new Float32Array(bytes(yPath));
-  const e = new Int32Array(bytes(ePath));
-  const got = out.experts as Int32Array;
-  let same = 0;
-  for (let t = 0; t < tokens; t++) {
-    const a = [...got.subarray(t * k, (t + 1) * k)].sort((p, q) => p - q).join();
-    const b = [...e.subarray(t * k, (t + 1) * k)].sort((p, q) => p - q).join();
-    if (a === b) same++;
-  }
-  return { relL2: rel(out.y!, y), sameExperts: same / tokens };
-}
-
 async function matmul(gpu: GpuDevice, n: number): Promise<{ n: number; ms: number; tflops: number }> {
   const mm: KernelProgram = scheduleGraph(parseGraph(`graph mm {\n  input %x: f32[rows, ${n}]\n  param @w: f32[${n}, ${n}]\n  %0 = linear(%x, @w) : f32[rows, ${n}]\n  output y = %0\n}`));
   const p = await WebGpuProgram.create(gpu, mm, planMemory(mm), renderProgram(mm, { features: gpu.shaderFeatures }));
   const w = hashTensor(n * n, 1, 1);
   const x = hashTensor(n * n, 2, 1);
-  const ms = await time((repeat) => p.run({ params: () => w, inputs: { x }, sizes: { rows: n } }, { repeat }));
+  const ms = await timeForward((repeat) => p.run({ params: () => w, inputs: { x }, sizes: { rows: n } }, { repeat }));
   p.destroy();
   return { n, ms, tflops: (2 * n ** 3) / (ms / 1000) / 1e12 };
 }

@@ -2,10 +2,8 @@
 // model.cu is compiled by NVRTC for the machine's GPU when loaded; the weights are bound before the GPU is opened.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readInputs, tokenFeeds } from '../inputs.ts';
-import { openCheckpoint } from '../safetensors/index.ts';
+import { bindCompiledWeights, compiledFeeds } from '../compiled.ts';
 import { planFromJson } from '../wasm/manifest.ts';
-import { bindWeights } from '../weights/bind.ts';
 import { openCuda } from './driver.ts';
 import type { CudaManifest } from './manifest.ts';
 import { CudaProgram, type Storage } from './run.ts';
@@ -25,18 +23,14 @@ export async function loadCompiledModel(dir: string, weights: string): Promise<C
   const manifest = JSON.parse(readFileSync(path, 'utf8')) as CudaManifest;
   if (manifest.format !== 'moec-compiled/1' || manifest.target !== 'cuda') throw new Error(`${path}: not a moec model compiled for CUDA`);
   const source = readFileSync(join(dir, manifest.source), 'utf8');
-  const checkpoint = openCheckpoint(weights);
-  const params = manifest.params.map((p) => ({ name: p.name, type: { dtype: 'f32' as const, shape: p.shape }, attrs: {} }));
-  const bound = bindWeights(params, manifest.checkpoint, checkpoint, weights);
-  checkpoint.close();
+  const bound = bindCompiledWeights(manifest, weights);
   const cuda = openCuda();
   const program = new CudaProgram(cuda, manifest.program, planFromJson(manifest.plan), { source, sizes: manifest.sizes, launches: manifest.launches });
   return {
     manifest,
     device: cuda.device,
     async run(inputsJson: string) {
-      const inputs = readInputs(inputsJson, manifest.program.inputs.map((i) => i.name), manifest.vocab);
-      const { ids, sizes } = tokenFeeds(inputs);
+      const { ids, sizes } = compiledFeeds(manifest, inputsJson);
       return program.run({ params: (n) => bound.get(n)!.data, inputs: ids, sizes });
     },
     close() {

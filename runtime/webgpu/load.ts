@@ -2,10 +2,8 @@
 // involved. The device opens last, after the weights are bound.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readInputs, tokenFeeds } from '../inputs.ts';
-import { openCheckpoint } from '../safetensors/index.ts';
+import { bindCompiledWeights, compiledFeeds } from '../compiled.ts';
 import { planFromJson } from '../wasm/manifest.ts';
-import { bindWeights } from '../weights/bind.ts';
 import { openDevice } from './device.ts';
 import { WebGpuProgram, type Storage } from './run.ts';
 import { checkManifest, wgslFromManifest, type WgslManifest } from './manifest.ts';
@@ -24,18 +22,14 @@ export async function loadCompiledModel(dir: string, weights: string, options: {
   const where = join(dir, 'manifest.json');
   const manifest = checkManifest(JSON.parse(readFileSync(where, 'utf8')) as WgslManifest, where);
   const wgsl = wgslFromManifest(manifest, (file) => readFileSync(join(dir, file), 'utf8'));
-  const checkpoint = openCheckpoint(weights);
-  const params = manifest.params.map((p) => ({ name: p.name, type: { dtype: 'f32' as const, shape: p.shape }, attrs: {} }));
-  const bound = bindWeights(params, manifest.checkpoint, checkpoint, weights);
-  checkpoint.close();
+  const bound = bindCompiledWeights(manifest, weights);
   const gpu = await openDevice(options.adapter);
   const program = await WebGpuProgram.create(gpu, manifest.program, planFromJson(manifest.plan), wgsl);
   return {
     manifest,
     adapter: gpu.adapter,
     async run(inputsJson: string) {
-      const inputs = readInputs(inputsJson, manifest.program.inputs.map((i) => i.name), manifest.vocab);
-      const { ids, sizes } = tokenFeeds(inputs);
+      const { ids, sizes } = compiledFeeds(manifest, inputsJson);
       return program.run({ params: (n) => bound.get(n)!.data, inputs: ids, sizes });
     },
     close() {
