@@ -1,7 +1,9 @@
 // The CUDA driver API and NVRTC from Node through koffi (an FFI; no native addon to build): a context on one
 // device, CUDA C compiled at load by NVRTC for the device's architecture, device memory, launches, events. Every
 // call's status is checked and a failure is one error naming the call and CUDA's own description of the code.
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import koffi, { type LibraryHandle } from 'koffi';
 
@@ -128,7 +130,8 @@ export function openCuda(ordinal = 0): Cuda {
     device: name,
     capability,
     compile(source, moduleName) {
-      const image = nvrtc.compile(source, moduleName, [`--gpu-architecture=sm_${capability[0]}${capability[1]}`, '--std=c++17']);
+      const options = [`--gpu-architecture=sm_${capability[0]}${capability[1]}`, '--std=c++17'];
+      const image = cachedCubin(source, options, nvrtc.path, () => nvrtc.compile(source, moduleName, options));
       const mod: unknown[] = [null];
       check('cuModuleLoadData', api.cuModuleLoadData(mod, image));
       return mod[0];
@@ -197,6 +200,27 @@ export function openCuda(ordinal = 0): Cuda {
   };
 }
 
+/**
+ * A cubin from the cache (MOEC_CACHE, else ~/.cache/moec) keyed by the source, the options and the NVRTC library, or
+ * compiled and stored: NVRTC takes seconds per model, every load. A cache that cannot be written is only skipped.
+ */
+function cachedCubin(source: string, options: string[], nvrtcPath: string, compile: () => Uint8Array): Uint8Array {
+  const dir = join(process.env.MOEC_CACHE ?? join(homedir(), '.cache', 'moec'), 'cubin');
+  const key = createHash('sha256').update(JSON.stringify([source, options, realpathSync(nvrtcPath)])).digest('hex');
+  const file = join(dir, `${key}.cubin`);
+  if (existsSync(file)) return new Uint8Array(readFileSync(file));
+  const cubin = compile();
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, cubin);
+    renameSync(tmp, file);
+  } catch {
+    // A read-only home: compile again next time.
+  }
+  return cubin;
+}
+
 /** NVRTC: CUDA C source → a cubin for the given options (the compile log in the error when it fails). */
 function loadNvrtc() {
   const path = findNvrtc();
@@ -220,6 +244,7 @@ function loadNvrtc() {
     if (status !== 0) throw new CudaError(`${what} failed: ${api.error(status)} (${status})`);
   };
   return {
+    path,
     compile(source: string, name: string, options: string[]): Uint8Array {
       const prog: unknown[] = [null];
       check('nvrtcCreateProgram', api.create(prog, source, name, 0, null, null));
