@@ -2,6 +2,8 @@
 // relative L2 of logits against transformers, expert choices against the reference executor.
 //   node gpu-check.mjs FIXTURE_DIR…
 import { relativeL2 } from '../torch-compare.ts';
+import { runProgram } from '../../compiler/kernel/interpret.ts';
+import { attentionCases, attentionGraph, attentionInputs } from '../../tests/helpers/attention-cases.ts';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { checkOrThrow } from '../../compiler/api.ts';
@@ -43,5 +45,28 @@ for (const [i, dir] of process.argv.slice(2).entries()) {
   const choices = [...ref.keys()].filter((k) => k.startsWith('expert_indices.'));
   const same = choices.every((k) => out[k]!.every((v, j) => v === ref.get(k)!.data[j]));
   console.log(`${dir}: logits rel L2 ${relativeL2(out.logits!, want).toExponential(2)}, expert choices ${same ? 'identical' : 'DIFFERENT'} (${choices.length} layers); NVRTC ${compileMs.toFixed(0)} ms for ${c.functions.length} functions, forward ${gpuMs.toFixed(3)} ms`);
+}
+// The fused attention against the kernel interpreter's loop nest: the tests' cases at lengths past one key tile and
+// one query block, and wide heads.
+const wide = [
+  { name: 'causal, head 96, value 80, RoPE', attrs: 'causal = true, scale = 0.1, rope_theta = 10000.0, rope_rotary_dim = 96', d: 96, dv: 80, bias: false },
+  { name: 'bidirectional, head 160, value 160', attrs: 'causal = false, scale = 0.08', d: 160, dv: 160, bias: false },
+  { name: 'causal, head 128 (Mixtral), GQA, RoPE', attrs: 'causal = true, scale = 0.0883883461356163, rope_theta = 1000000.0, rope_rotary_dim = 128', d: 128, dv: 128, bias: false },
+];
+for (const c of [...attentionCases, ...wide]) {
+  const program = scheduleGraph(attentionGraph(c));
+  const r = renderProgram(program);
+  if (!r.source.includes('as one fused kernel')) throw new Error(`${c.name}: the attention was not fused`);
+  const p = new CudaProgram(cuda, program, planMemory(program), { source: r.source, sizes: r.sizes, launches: r.kernels.map((k) => ({ kernel: k.name, entry: k.entry, ...k.launch })) });
+  const worst: string[] = [];
+  for (const [batch, seq] of [[1, 7], [2, 200], [1, 300]] as const) {
+    const inputs = attentionInputs(c, batch, seq);
+    const want = runProgram(program, { params: () => new Float32Array(0), inputs, sizes: { batch, seq } });
+    let ms = 0;
+    const got = p.run({ params: () => new Float32Array(0), inputs, sizes: { batch, seq } }, { time: (t) => (ms = t) });
+    worst.push(`${seq} tokens ${relativeL2(got.y!, want.y!).toExponential(2)} (${ms.toFixed(3)} ms)`);
+  }
+  p.destroy();
+  console.log(`attention, ${c.name}: ${worst.join(', ')}`);
 }
 cuda.close();
