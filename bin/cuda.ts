@@ -4,7 +4,7 @@ import type { Graph } from '../compiler/ir/types.ts';
 import { planMemory } from '../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../compiler/kernel/schedule.ts';
 import { splitDispatch } from '../compiler/kernel/parallel-dispatch.ts';
-import { renderProgram } from '../targets/cuda/render.ts';
+import { cudaCompiled, renderProgram, type Precision } from '../targets/cuda/render.ts';
 import type { TokenInput } from '../runtime/inputs.ts';
 import { namedOutputs, prepareRun, type NamedOutput } from '../runtime/run-model.ts';
 import type { TensorSource } from '../runtime/safetensors/index.ts';
@@ -14,14 +14,15 @@ import type { NameMapping } from '../runtime/weights/bind.ts';
 
 export function runCuda(
   graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>,
+  precision: Precision = 'f32',
 ): { outputs: NamedOutput[]; device: string } {
   // The dispatch's counting sort as parallel passes (one thread would copy every token row).
   const program = splitDispatch(scheduleGraph(graph));
-  const cuda = renderProgram(program);
+  const cuda = renderProgram(program, { precision });
   const { weights, ids, sizes } = prepareRun(graph, mappings, checkpoint, weightsPath, inputs);
   const gpu = openCuda();
   try {
-    const p = new CudaProgram(gpu, program, planMemory(program), { source: cuda.source, sizes: cuda.sizes, launches: cuda.kernels.map((k) => ({ kernel: k.name, entry: k.entry, ...k.launch })) });
+    const p = new CudaProgram(gpu, program, planMemory(program), cudaCompiled(cuda));
     const out = p.run({ params: (n) => weights.get(n)!.data, inputs: ids, sizes });
     p.destroy();
     return { outputs: namedOutputs(graph, out, sizes), device: `${gpu.device} (sm_${gpu.capability.join('')})` };

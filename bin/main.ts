@@ -14,6 +14,8 @@ import { importCommand } from './commands/import.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
+const precisionHelp = "with --target cuda: 'bf16' stores the matrices' weights as bf16 and multiplies them on tensor cores (f32 accumulation; routers, softmax and norms stay f32), 'f32' computes everything in f32";
+
 function program(): Command {
   const cmd = new Command('moec')
     .description('A compiler for Mixture-of-Experts and Transformer models.')
@@ -51,11 +53,13 @@ function program(): Command {
     .option('--threads <n>', 'threads for the wasm target (default: the machine\'s cores)')
     .option('--adapter <name>', 'with --target webgpu: the adapter whose description contains this (default: the first)')
     .option('--weight-dtype <dtype>', "with --target webgpu: 'f16' stores the matrices' weights as f16 (half the memory; computed in f32; routers stay f32)", 'f32')
+    .option('--precision <precision>', precisionHelp, 'f32')
     // Loaded on demand: the runtime is only needed to run models.
     .action(async (file: string, opts) => (await import('./commands/run.ts')).runCommand(file, opts));
   withSpecOptions(cmd.command('compile').description('compile a spec for a target: kernels, manifest.json and a TypeScript runtime module').argument('<file>', '.moe file'))
-    .addOption(new Option('--target <target>', "the target: 'wasm' (WebAssembly), 'wgsl' (WebGPU shaders) or 'cuda' (CUDA C, fp32)").choices(['wasm', 'wgsl', 'cuda']).makeOptionMandatory())
+    .addOption(new Option('--target <target>', "the target: 'wasm' (WebAssembly), 'wgsl' (WebGPU shaders) or 'cuda' (CUDA C: fp32, or bf16 tensor-core matmuls with --precision bf16)").choices(['wasm', 'wgsl', 'cuda']).makeOptionMandatory())
     .requiredOption('-o, --out <dir>', 'output folder')
+    .option('--precision <precision>', precisionHelp, 'f32')
     .option('--report', 'print the kernel count and the memory plan')
     .option('--seq <n>', 'sequence length for the memory report', '2048')
     .action(async (file: string, opts) => (await import('./commands/compile.ts')).compileCommand(file, opts));

@@ -13,7 +13,7 @@ import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
-import { renderProgram } from '../../targets/cuda/render.ts';
+import { cudaCompiled, renderProgram } from '../../targets/cuda/render.ts';
 import { openCuda } from '../../runtime/cuda/driver.ts';
 import { CudaProgram } from '../../runtime/cuda/run.ts';
 import { readInputs } from '../../runtime/inputs.ts';
@@ -35,16 +35,19 @@ for (const [i, dir] of process.argv.slice(2).entries()) {
   ck.close();
   const ref = new Map(namedOutputs(graph, referenceExecutor(graph)(weights, ids, sizes), sizes).map((o) => [o.name, o]));
   const want = openSafetensors(join(dir, 'reference.safetensors')).readF32('logits');
-  const c = renderProgram(program);
-  const t0 = performance.now();
-  const p = new CudaProgram(cuda, program, planMemory(program), { source: c.source, sizes: c.sizes, launches: c.kernels.map((k) => ({ kernel: k.name, entry: k.entry, ...k.launch })) });
-  const compileMs = performance.now() - t0;
-  let gpuMs = 0;
-  const out = p.run({ params: (n) => weights.get(n)!.data, inputs: ids, sizes }, { time: (ms) => (gpuMs = ms) });
-  p.destroy();
-  const choices = [...ref.keys()].filter((k) => k.startsWith('expert_indices.'));
-  const same = choices.every((k) => out[k]!.every((v, j) => v === ref.get(k)!.data[j]));
-  console.log(`${dir}: logits rel L2 ${relativeL2(out.logits!, want).toExponential(2)}, expert choices ${same ? 'identical' : 'DIFFERENT'} (${choices.length} layers); NVRTC ${compileMs.toFixed(0)} ms for ${c.functions.length} functions, forward ${gpuMs.toFixed(3)} ms`);
+  for (const precision of ['f32', 'bf16'] as const) {
+    const c = renderProgram(program, { precision });
+    const t0 = performance.now();
+    const p = new CudaProgram(cuda, program, planMemory(program), cudaCompiled(c));
+    const compileMs = performance.now() - t0;
+    let gpuMs = 0;
+    const out = p.run({ params: (n) => weights.get(n)!.data, inputs: ids, sizes }, { time: (ms) => (gpuMs = ms) });
+    p.destroy();
+    const choices = [...ref.keys()].filter((k) => k.startsWith('expert_indices.'));
+    const total = choices.reduce((n, k) => n + ref.get(k)!.data.length, 0);
+    const same = choices.reduce((n, k) => n + out[k]!.filter((v, j) => v === ref.get(k)!.data[j]).length, 0);
+    console.log(`${dir} [${precision}]: logits rel L2 ${relativeL2(out.logits!, want).toExponential(2)}, expert choices ${same === total ? 'identical' : `${same} of ${total} the same`} (${choices.length} layers); NVRTC ${compileMs.toFixed(0)} ms for ${c.functions.length} functions, forward ${gpuMs.toFixed(3)} ms`);
+  }
 }
 // The fused attention against the kernel interpreter's loop nest: the tests' cases at lengths past one key tile and
 // one query block, and wide heads.
@@ -57,7 +60,7 @@ for (const c of [...attentionCases, ...wide]) {
   const program = scheduleGraph(attentionGraph(c));
   const r = renderProgram(program);
   if (!r.source.includes('as one fused kernel')) throw new Error(`${c.name}: the attention was not fused`);
-  const p = new CudaProgram(cuda, program, planMemory(program), { source: r.source, sizes: r.sizes, launches: r.kernels.map((k) => ({ kernel: k.name, entry: k.entry, ...k.launch })) });
+  const p = new CudaProgram(cuda, program, planMemory(program), cudaCompiled(r));
   const worst: string[] = [];
   for (const [batch, seq] of [[1, 7], [2, 200], [1, 300]] as const) {
     const inputs = attentionInputs(c, batch, seq);

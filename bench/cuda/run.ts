@@ -3,13 +3,13 @@
 // from bench/torch_moe.py (run first on the same GPU) are read, the outputs compared on identical weights, and the
 // speed-ups and the fraction of the roofline printed. Writes a JSON and a markdown table.
 //
-//   npm run bench:cuda -- [--precision f32|bf16] [--shapes mixtral,qwen,olmoe] [--tokens …] [--torch DIR] [--out FILE]
+//   npm run bench:cuda -- [--precision bf16|f32] [--shapes mixtral,qwen,olmoe] [--tokens …] [--torch DIR] [--out FILE]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
-import { renderProgram } from '../../targets/cuda/render.ts';
+import { cudaCompiled, renderProgram, type Precision } from '../../targets/cuda/render.ts';
 import { openCuda, type Cuda } from '../../runtime/cuda/driver.ts';
 import { CudaProgram } from '../../runtime/cuda/run.ts';
 import { compareWithTorch, readTorch } from '../torch-compare.ts';
@@ -17,15 +17,15 @@ import { hashTensor, layerFlops, moeLayerGraph, paramTensor, shapes, tensorScale
 
 const { values } = parseArgs({
   options: {
-    precision: { type: 'string', default: 'f32' },
+    precision: { type: 'string', default: 'bf16' },
     shapes: { type: 'string', default: 'mixtral,qwen,olmoe' },
     tokens: { type: 'string' },
     torch: { type: 'string' },
     out: { type: 'string', default: 'bench/results/cuda-moe' },
   },
 });
-const precision = values.precision!;
-if (precision !== 'f32' && precision !== 'bf16') throw new Error(`--precision must be f32 or bf16, got '${precision}'`);
+if (values.precision !== 'f32' && values.precision !== 'bf16') throw new Error(`--precision must be f32 or bf16, got '${values.precision}'`);
+const precision: Precision = values.precision;
 /** The issue's token counts per shape. */
 const defaultTokens: Record<string, number[]> = { mixtral: [16, 512, 4096, 16384], qwen: [16, 4096, 16384], olmoe: [16, 4096, 16384] };
 /** The H100's measured limits (issue 7): HBM bandwidth and dense bf16 tensor-core throughput. */
@@ -54,8 +54,7 @@ function benchLayer(cuda: Cuda, key: string): Row[] {
   const graph = moeLayerGraph(shape);
   // The dispatch's counting sort as parallel passes (one thread would copy every token row).
   const program = splitDispatch(scheduleGraph(graph));
-  const c = renderProgram(program);
-  const p = new CudaProgram(cuda, program, planMemory(program), { source: c.source, sizes: c.sizes, launches: c.kernels.map((k) => ({ kernel: k.name, entry: k.entry, ...k.launch })) });
+  const p = new CudaProgram(cuda, program, planMemory(program), cudaCompiled(renderProgram(program, { precision })));
   const byName = new Map(graph.params.map((q) => [q.name, q]));
   const t0 = performance.now();
   p.load((name) => paramTensor(byName.get(name)!));

@@ -9,6 +9,7 @@ import { readInputs } from '../../runtime/inputs.ts';
 import { referenceExecutor, runModel } from '../../runtime/run-model.ts';
 import { openCheckpoint, writeSafetensors } from '../../runtime/safetensors/index.ts';
 import { parseSets, UsageError } from '../output.ts';
+import { cudaPrecision } from './precision.ts';
 
 export interface RunOptions {
   set?: string[];
@@ -22,6 +23,7 @@ export interface RunOptions {
   threads?: string;
   adapter?: string;
   weightDtype?: string;
+  precision?: string;
 }
 
 const targets = ['ref', 'wasm', 'webgpu', 'cuda'];
@@ -50,12 +52,13 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
     const weightDtype = opts.weightDtype ?? 'f32';
     if (weightDtype !== 'f32' && weightDtype !== 'f16') throw new UsageError(`--weight-dtype must be f32 or f16, got '${weightDtype}'`);
     if (weightDtype === 'f16' && opts.target !== 'webgpu') throw new UsageError('--weight-dtype f16 stores the weights as f16 on WebGPU: use it with --target webgpu');
+    const precision = cudaPrecision(opts.precision, opts.target);
     const threads = opts.threads === undefined ? availableParallelism() : Number(opts.threads);
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads must be an integer from 1 to 64, got '${opts.threads}'`);
     const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph, { profile, threads }) : opts.target === 'ref' ? referenceExecutor(graph) : undefined;
     let outputs;
     if (opts.target === 'cuda') {
-      const r = (await import('../cuda.ts')).runCuda(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs);
+      const r = (await import('../cuda.ts')).runCuda(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, precision);
       process.stderr.write(`device: ${r.device}\n`);
       outputs = r.outputs;
     } else if (opts.target === 'webgpu') {

@@ -7,7 +7,8 @@ import type { Manifest as WasmManifest } from '../wasm/manifest.ts';
  * A kernel's launch: `entry` in the source, `grid` blocks along x, y, z (expressions of the run-time sizes, evaluated
  * like loop extents; a 0 means there is nothing to launch), `block` threads along x, y, z. The function's arguments
  * are the kernel's buffers in its order (device pointers), the sizes (an int per name of `sizes`, by value), then
- * `ints` if any.
+ * `ints` if any. A kernel with variants (bf16 matmuls: tall and short tiles) has a launch for each, and `when`, an
+ * expression of the sizes like the grid's, picks the one that runs (non-zero).
  */
 export interface KernelLaunch {
   kernel: string;
@@ -15,14 +16,20 @@ export interface KernelLaunch {
   grid: Expr[];
   block: number[];
   ints?: number[];
+  when?: Expr;
 }
 
 export interface CudaManifest extends Omit<WasmManifest, 'binaries' | 'target'> {
   target: 'cuda';
   /** The CUDA C file beside the manifest, with every kernel's function. */
   source: string;
-  /** What the kernels compute in: 'f32' stores and computes everything in fp32 (the exact-check mode). */
-  precision: 'f32';
-  /** One per kernel of the program, in launch order. */
+  /**
+   * What the kernels compute in: 'f32' stores and computes everything in fp32 (the exact-check mode); 'bf16' stores
+   * the parameters in `bf16` (every matmul's weights but a router's) as bf16 and multiplies them on tensor cores.
+   */
+  precision: 'f32' | 'bf16';
+  /** The parameters stored as bf16: the runtime converts them (round to nearest even) and uploads 2 bytes an element. */
+  bf16?: string[];
+  /** One per kernel of the program (more for a kernel with variants), in launch order. */
   launches: KernelLaunch[];
 }

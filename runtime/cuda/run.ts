@@ -1,19 +1,27 @@
 // Runs a kernel program rendered to CUDA C: the source compiled once by NVRTC for the device, each kernel's function
 // looked up once, weights uploaded once, temporaries in the memory plan's slots (one device allocation per slot,
 // kept while the sizes fit), the kernels launched in order on the default stream, the outputs copied back.
+// In bf16 mode the matrix weights the program names are uploaded as bf16 words (2 bytes an element).
 import { evalDim } from '../../compiler/ir/dims.ts';
 import type { Expr, KernelProgram } from '../../compiler/kernel/ir.ts';
 import type { MemoryPlan } from '../../compiler/kernel/memory-plan.ts';
 import { evalExtent } from '../../codegen/grid.ts';
+import { toBf16 } from './bf16.ts';
 import type { Cuda, KernelArg } from './driver.ts';
 
 export type Storage = Float32Array | Int32Array;
 
-/** What the runtime needs of a compiled program: the source, and per kernel its function and launch. */
+/**
+ * What the runtime needs of a compiled program: the source, and its launches in order (a kernel's function, grid and
+ * block; a kernel with variants has one launch each, run only where its `when` is non-zero at the run's sizes).
+ */
 export interface CudaCompiled {
   source: string;
   sizes: string[];
-  launches: { kernel: string; entry: string; grid: Expr[]; block: number[]; ints?: number[] }[];
+  launches: { kernel: string; entry: string; grid: Expr[]; block: number[]; ints?: number[]; when?: Expr }[];
+  /** 'bf16': the parameters in `bf16` are stored as bf16 words (targets/cuda renderProgram's precision and bf16). */
+  precision?: 'f32' | 'bf16';
+  bf16?: string[];
 }
 
 export interface CudaRun {
@@ -33,6 +41,9 @@ export class CudaProgram {
   private loaded = false;
 
   constructor(readonly cuda: Cuda, readonly program: KernelProgram, readonly plan: MemoryPlan, readonly compiled: CudaCompiled) {
+    const kernels = new Set(program.kernels.map((k) => k.name));
+    for (const l of compiled.launches) if (!kernels.has(l.kernel)) throw new Error(`the compiled program launches ${l.kernel}, which the kernel program does not have`);
+    if (compiled.precision === 'bf16' && !compiled.bf16) throw new Error('a bf16 program must name its bf16 parameters (targets/cuda cudaCompiled gives them)');
     const module = cuda.compile(compiled.source, `${program.name}.cu`);
     const byEntry = new Map<string, unknown>();
     this.fns = compiled.launches.map((l) => {
@@ -41,12 +52,14 @@ export class CudaProgram {
     });
   }
 
-  /** Uploads the weights and constant tables (once). */
+  /** Uploads the weights (bf16 ones converted) and constant tables (once). */
   load(params: (name: string) => Storage): void {
     if (this.loaded) return;
+    const bf16 = new Set(this.compiled.precision === 'bf16' ? this.compiled.bf16 : []);
     for (const b of this.program.buffers) {
       if (b.aliasOf || (b.kind !== 'param' && b.kind !== 'const')) continue;
-      const data = b.kind === 'const' ? (isFloat(b.dtype) ? Float32Array.from(b.data!) : Int32Array.from(b.data!)) : params(b.source);
+      const value = b.kind === 'const' ? (isFloat(b.dtype) ? Float32Array.from(b.data!) : Int32Array.from(b.data!)) : params(b.source);
+      const data = bf16.has(b.name) ? toBf16(value as Float32Array) : value;
       const ptr = this.cuda.alloc(data.byteLength);
       this.cuda.upload(ptr, data);
       this.resident.set(b.name, ptr);
@@ -90,12 +103,13 @@ export class CudaProgram {
         return v;
       }),
     };
-    const launches = this.program.kernels.map((k, i) => {
-      const l = this.compiled.launches[i]!;
-      if (l.kernel !== k.name) throw new Error(`the manifest launches ${l.kernel} where the program has ${k.name}`);
+    const kernels = new Map(this.program.kernels.map((k) => [k.name, k]));
+    const launches = this.compiled.launches.flatMap((l, i) => {
+      if (l.when && evalExtent(l.when, sizes) === 0) return [];
+      const k = kernels.get(l.kernel)!;
       const grid = l.grid.map((e) => evalExtent(e, sizes));
       const args: KernelArg[] = [...k.buffers.map((b) => ({ ptr: ptrs.get(b.name)! })), sizeArg, ...(l.ints ?? []).map((v) => ({ int: v }))];
-      return { fn: this.fns[i], grid, block: l.block, args };
+      return [{ fn: this.fns[i], grid, block: l.block, args }];
     });
     for (let rep = 0; rep < repeat; rep++) for (const l of launches) if (l.grid.every((g) => g > 0)) this.cuda.launch(l.fn, l.grid, l.block, l.args);
   }

@@ -7,7 +7,7 @@ import type { GemmSpec, Kernel } from '../../compiler/kernel/ir.ts';
 import { cStyleRenderer } from '../../codegen/c-style.ts';
 import { gemmEpilogue, gemmRows, gemmTiles } from '../../codegen/gemm.ts';
 import { bufferParam, kernelComment, type CudaFunction } from './render.ts';
-import { cudaSpelling } from './spelling.ts';
+import { bf16Spelling, cudaSpelling } from './spelling.ts';
 import { gemmTemplate } from './templates.ts';
 
 const template = Handlebars.compile(gemmTemplate, { noEscape: true, strict: true });
@@ -21,14 +21,15 @@ const TILE = 16 * PER;
 const BK = 8;
 const THREADS = 256;
 
-export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[], entry = k.name): CudaFunction {
-  const r = cStyleRenderer(k, sizes, cudaSpelling);
+/** `bf16`: buffers stored as bf16 that the epilogue may read (never the weights, which this template reads as f32). */
+export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[], entry = k.name, bf16: ReadonlySet<string> = new Set()): CudaFunction {
+  const r = cStyleRenderer(k, sizes, bf16.size ? bf16Spelling(bf16) : cudaSpelling);
   const id = (name: string) => r.bufferId.get(name)!;
   const gated = g.weights.length === 2;
   const rows = gemmRows(g);
   const code = template({
     entry,
-    params: k.buffers.map((b) => bufferParam(b, id(b.name))),
+    params: k.buffers.map((b) => bufferParam(b, id(b.name), bf16)),
     gated, threads: THREADS, tile: TILE, per: PER, bk: BK,
     x: id(g.x), w: id(g.weights[0]!), wu: gated ? id(g.weights[1]!) : '', out: id(g.out),
     rowStart: r.expr(rows.start), rowCount: r.expr(rows.count), epilogue: r.expr(gemmEpilogue(g, size('#N'))),

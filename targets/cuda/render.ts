@@ -1,7 +1,8 @@
 // Renders a kernel program as CUDA C: one `extern "C" __global__` function per kernel from the handlebars templates
 // in templates.ts, all in one source. A loop nest's outer chain of parallel loops becomes the grid (one thread per
 // iteration, the flat thread index decoded into the loop variables, threads past the total returning); everything
-// inside runs as written in each thread. Kernels with a `gemm` description are the tiled matmul of gemm.ts.
+// inside runs as written in each thread. Kernels with a `gemm` description are the tiled matmul of gemm.ts (fp32),
+// or in bf16 mode the tensor-core matmul of mma-gemm.ts in two tile shapes, each launched at the sizes it suits.
 // Kernels whose code is the same (the same op on the same shapes in every layer) share one function, so nvcc and
 // NVRTC compile each once: the manifest names the function that runs each kernel.
 import Handlebars from 'handlebars';
@@ -10,9 +11,15 @@ import type { Expr, Kernel, KernelBuffer, KernelProgram } from '../../compiler/k
 import { programSizes } from '../../compiler/kernel/sizes.ts';
 import { bufferScalar, cStyleRenderer, local } from '../../codegen/c-style.ts';
 import { ceilDiv } from '../../codegen/gemm.ts';
+import { halfWeightBuffers } from '../../codegen/half-weights.ts';
+import { fusable, renderAttention } from './attention.ts';
 import { renderGemm } from './gemm.ts';
-import { cudaSpelling, cudaType } from './spelling.ts';
+import { renderMmaGemms, shortTile, tallTile, type MmaTiles } from './mma-gemm.ts';
+import { bf16Helpers, ptxHelpers } from './mma-templates.ts';
+import { bf16Spelling, cudaSpelling, cudaType } from './spelling.ts';
 import { kernelTemplate, sourceTemplate } from './templates.ts';
+
+const noBf16: ReadonlySet<string> = new Set();
 
 /** Threads per block of a loop-nest kernel. */
 export const blockSize = 256;
@@ -27,17 +34,29 @@ export interface CudaLaunch {
   block: number[];
   /** Int arguments the function takes after the sizes (a matmul's N and K). */
   ints?: number[];
+  /** Launched only where this evaluates (codegen/grid.ts evalExtent) to non-zero: one of a kernel's variants. */
+  when?: Expr;
 }
+
+/**
+ * 'f32': f32 storage and arithmetic throughout (the exact-check mode). 'bf16': every matmul's weights but a router's
+ * stored as bf16 and multiplied on tensor cores with f32 accumulation; activations and everything else in f32.
+ */
+export type Precision = 'f32' | 'bf16';
+export const precisions: readonly Precision[] = ['f32', 'bf16'];
 
 /** One kernel's function: `code` defines it under the name `entry`; `comment` says what it computes. */
 export interface CudaFunction {
   kernel: string;
+  /** Which of the kernel's functions, when it has several (named `<kernel>_<variant>`). */
+  variant?: string;
   comment: string;
   code: string;
   launch: CudaLaunch;
 }
 
-/** A kernel of the program: the function in the source that runs it, and how. */
+/** A launch of the program: the kernel, the function in the source that runs it, and how (a kernel with variants
+ * has a launch for each, in order, and its `when` picks the one that runs). */
 export interface CudaKernel {
   name: string;
   entry: string;
@@ -49,24 +68,28 @@ export interface CudaProgram {
   source: string;
   kernels: CudaKernel[];
   sizes: string[];
+  precision: Precision;
+  /** Parameters stored as bf16 words (uploaded converted, 2 bytes an element); none in f32. */
+  bf16: string[];
   /** The distinct functions the source defines, in order. */
   functions: { entry: string; comment: string; code: string }[];
 }
 
-/** A kernel's parameter for one of its buffers: words of its scalar type, const where the kernel only reads it. */
-export function bufferParam(b: KernelBuffer, id: string): string {
-  const type = cudaType(bufferScalar(b.dtype));
+/** A kernel's parameter for one of its buffers: words of its scalar type (bf16 ones raw 16-bit words), const where
+ * the kernel only reads it. */
+export function bufferParam(b: KernelBuffer, id: string, bf16: ReadonlySet<string> = noBf16): string {
+  const type = bf16.has(b.name) ? 'unsigned short' : cudaType(bufferScalar(b.dtype));
   return b.access === 'read' ? `const ${type}* __restrict__ ${id}` : `${type}* __restrict__ ${id}`;
 }
 
 export const kernelComment = (k: Kernel, what = k.ops.join(', ')) => `// ${k.name}${k.loc ? `  (${k.loc})` : ''}: ${what}`;
 
-export function renderKernel(k: Kernel, sizes: string[], entry = k.name): CudaFunction {
-  const r = cStyleRenderer(k, sizes, cudaSpelling);
+export function renderKernel(k: Kernel, sizes: string[], entry = k.name, bf16: ReadonlySet<string> = noBf16): CudaFunction {
+  const r = cStyleRenderer(k, sizes, bf16.size ? bf16Spelling(bf16) : cudaSpelling);
   const { lines, grid } = r.threadBody();
   const code = kernelT({
     entry, block: blockSize,
-    params: k.buffers.map((b) => bufferParam(b, r.bufferId.get(b.name)!)),
+    params: k.buffers.map((b) => bufferParam(b, r.bufferId.get(b.name)!, bf16)),
     // Locals start at zero: the kernel IR sets each before reading it, but not always in a block C can see.
     locals: [...r.locals].map(([name, type]) => ({ id: local(name), type: cudaType(type), zero: cudaSpelling.literal(0, type) })),
     body: lines.join('\n'),
@@ -78,13 +101,33 @@ export function renderKernel(k: Kernel, sizes: string[], entry = k.name): CudaFu
 /** The placeholder a function is rendered under until the program knows its name. */
 const ENTRY = 'moec_entry_';
 
-export function renderProgram(p: KernelProgram, options: { tiled?: boolean } = {}): CudaProgram {
+export interface RenderOptions {
+  /** The tiled matmul for gemm kernels (default), or their loop nests. */
+  tiled?: boolean;
+  precision?: Precision;
+  /** bf16: the tensor-core matmul's tile shapes (mma-gemm.ts tallTile and shortTile unless given), for tuning. */
+  tiles?: Partial<MmaTiles>;
+}
+
+export function renderProgram(p: KernelProgram, options: RenderOptions = {}): CudaProgram {
   const sizes = programSizes(p);
-  const rendered = p.kernels.map((k) => (k.gemm && options.tiled !== false ? renderGemm(k, k.gemm, sizes, ENTRY) : renderKernel(k, sizes, ENTRY)));
+  const precision = options.precision ?? 'f32';
+  const bf16 = precision === 'bf16' ? halfWeightBuffers(p) : noBf16;
+  const tiles = { tall: tallTile, short: shortTile, ...options.tiles };
+  const render = (k: Kernel): CudaFunction[] => {
+    // Attention reads activations only (f32 in every precision).
+    if (k.attention && fusable(k.attention)) return [renderAttention(k, k.attention, sizes, ENTRY)];
+    if (!k.gemm || options.tiled === false) return [renderKernel(k, sizes, ENTRY, bf16)];
+    if (k.gemm.weights.every((w) => bf16.has(w))) return renderMmaGemms(k, k.gemm, sizes, bf16, tiles, ENTRY);
+    // A router's product keeps its f32 weights, so it stays on the f32 tiled matmul (which reads them as floats; a
+    // product of f32 and bf16 weights, which no model has, would fall to its loop nest).
+    if (k.gemm.weights.some((w) => bf16.has(w))) return [renderKernel(k, sizes, ENTRY, bf16)];
+    return [renderGemm(k, k.gemm, sizes, ENTRY, bf16)];
+  };
   // The first kernel with a given code names the function; the others launch it too.
   const byCode = new Map<string, { entry: string; f: CudaFunction; uses: number }>();
-  const kernels = rendered.map((f): CudaKernel => {
-    const same = byCode.get(f.code) ?? { entry: f.kernel, f, uses: 0 };
+  const kernels = p.kernels.flatMap(render).map((f): CudaKernel => {
+    const same = byCode.get(f.code) ?? { entry: f.variant ? `${f.kernel}_${f.variant}` : f.kernel, f, uses: 0 };
     same.uses++;
     byCode.set(f.code, same);
     return { name: f.kernel, entry: same.entry, launch: f.launch };
@@ -94,10 +137,18 @@ export function renderProgram(p: KernelProgram, options: { tiled?: boolean } = {
     comment: uses > 1 ? `${f.comment}; the same code runs ${uses - 1} more kernel${uses > 2 ? 's' : ''}` : f.comment,
     code: f.code.replace(ENTRY, entry),
   }));
-  return { source: cudaSource(p.name, p.kernels.length, functions, sizes), kernels, sizes, functions };
+  return { source: cudaSource(p.name, p.kernels.length, functions, sizes, precision), kernels, sizes, functions, precision, bf16: [...bf16] };
+}
+
+/**
+ * What a runtime needs of a rendered program (runtime/cuda's CudaCompiled, the manifest's fields): the source, the
+ * launches in order with the function each runs, and which parameters are stored as bf16.
+ */
+export function cudaCompiled(c: CudaProgram) {
+  return { source: c.source, sizes: c.sizes, launches: c.kernels.map((k) => ({ kernel: k.name, entry: k.entry, ...k.launch })), precision: c.precision, bf16: c.bf16 };
 }
 
 /** A source file of functions (rendered for a program with these run-time sizes) and what they share. */
-export function cudaSource(model: string, kernels: number, functions: { comment: string; code: string }[], sizes: string[]): string {
-  return sourceT({ model, kernels, functionCount: functions.length, functions, sizes, count: Math.max(1, sizes.length) });
+export function cudaSource(model: string, kernels: number, functions: { comment: string; code: string }[], sizes: string[], precision: Precision = 'f32'): string {
+  return sourceT({ model, kernels, functionCount: functions.length, functions, sizes, count: Math.max(1, sizes.length), bf16: precision === 'bf16', bf16Helpers, ptxHelpers });
 }

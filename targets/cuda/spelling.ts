@@ -62,3 +62,11 @@ export const cudaSpelling: Spelling = {
   constant: (name, t, value) => `const ${cudaType(t)} ${name} = ${value};`,
   variable: (name, t, value) => `${cudaType(t)} ${name} = ${value};`,
 };
+
+/**
+ * The spellings of a bf16 program: buffers in `bf16` (matrix weights, stored as raw bf16 words) read as the f32 they
+ * hold, by any kernel that reads them (a gemm's loop nest, or the gather of an embedding tied to the output matrix).
+ */
+export function bf16Spelling(bf16: ReadonlySet<string>): Spelling {
+  return { ...cudaSpelling, element: (buffer, id, index) => (bf16.has(buffer) ? `moec_bf16(${id}[${index}])` : undefined) };
+}

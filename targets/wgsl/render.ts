@@ -5,6 +5,7 @@
 import Handlebars from 'handlebars';
 import type { Expr, Kernel, KernelProgram, ScalarType } from '../../compiler/kernel/ir.ts';
 import { cStyleRenderer, local, type Spelling } from '../../codegen/c-style.ts';
+import { halfWeightBuffers } from '../../codegen/half-weights.ts';
 import { fusable, renderAttention } from './attention.ts';
 import { renderDispatch } from './dispatch.ts';
 import { renderGemm } from './gemm.ts';
@@ -123,17 +124,6 @@ export interface RenderOptions {
   features?: readonly string[];
   /** Matrix weights stored as f16 (routers stay f32, Switch's selective precision). */
   halfWeights?: boolean;
-}
-
-/** The parameters stored as f16 under `halfWeights`: every matrix product's weights but a router's. */
-export function halfWeightBuffers(p: KernelProgram): Set<string> {
-  const byName = new Map(p.buffers.map((b) => [b.name, b]));
-  const out = new Set<string>();
-  for (const k of p.kernels) for (const w of k.gemm?.weights ?? []) {
-    const b = byName.get(w);
-    if (b && b.kind === 'param' && !b.aliasOf && !/(^|\.)router\.weight$/.test(b.source)) out.add(b.name);
-  }
-  return out;
 }
 
 export function renderProgram(p: KernelProgram, options: RenderOptions = {}): WgslProgram {

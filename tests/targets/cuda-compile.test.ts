@@ -1,5 +1,6 @@
 // Every example and every Hugging Face fixture's spec compiled to CUDA C and through nvcc (CUDA 13) for sm_80 and
-// sm_90a with every warning an error, so a codegen error fails here without a GPU; and `moec compile --target cuda`.
+// sm_90a with every warning an error, in fp32 and in bf16 (tensor-core matmuls), so a codegen error fails here
+// without a GPU; and `moec compile --target cuda` (--precision too).
 // Models share most of their functions (the same rms_norm, the same matmul epilogue at other shapes), so each
 // distinct function is compiled once, in a few sources holding the functions of all models, two nvcc at a time
 // (a third of the time of a compile per model); a failure is reported against every model that has the function,
@@ -13,12 +14,13 @@ import { lowerModel } from '../../compiler/lower/model.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import type { ModelSpec } from '../../compiler/spec/types.ts';
-import { cudaSource, renderProgram, type CudaProgram } from '../../targets/cuda/render.ts';
+import { cudaSource, renderProgram, type CudaProgram, type Precision } from '../../targets/cuda/render.ts';
 import type { CudaManifest } from '../../runtime/cuda/manifest.ts';
 import { fixtureDirs, importedSpec } from '../helpers/fixtures.ts';
 import { nvcc, nvccRelease, type NvccResult } from '../helpers/nvcc.ts';
 import { pool } from '../helpers/pool.ts';
 import { scratch } from '../helpers/spec.ts';
+import { evalExtent } from '../../codegen/grid.ts';
 
 const examples = new URL('../../examples/', import.meta.url).pathname;
 const bin = new URL('../../bin/moec.js', import.meta.url).pathname;
@@ -29,7 +31,10 @@ interface Model {
   cuda: CudaProgram;
 }
 
-const compile = (name: string, spec: ModelSpec): Model => ({ name, cuda: renderProgram(scheduleGraph(runPipeline(lowerModel(spec)))) });
+const compile = (name: string, spec: ModelSpec, precision: Precision): Model => {
+  const program = scheduleGraph(runPipeline(lowerModel(spec)));
+  return { name: precision === 'f32' ? name : `${name} (${precision})`, cuda: renderProgram(program, { precision }) };
+};
 
 /** A function of one or more models, compiled once under the name `id`. */
 interface Shared {
@@ -78,7 +83,9 @@ function units(models: Model[], count: number): Unit[] {
     const parts = Math.max(1, Math.round((count * group.length) / total));
     return Array.from({ length: parts }, (_, p) => group.filter((_, i) => i % parts === p)).map((functions): Unit => {
       const sizes = functions[0]!.users[0]!.model.cuda.sizes;
-      const source = cudaSource('the functions of several models', functions.length, functions.map((f) => ({ comment: `// ${f.users.map((u) => `${u.model.name}:${u.entry}`).join(', ')}`, code: f.code })), sizes);
+      // The bf16 helpers (PTX included) above the functions where one uses them; f32 functions compile the same under them.
+      const precision = functions.some((f) => /\bmoec_(bf16|smem)\(/.test(f.code)) ? 'bf16' : 'f32';
+      const source = cudaSource('the functions of several models', functions.length, functions.map((f) => ({ comment: `// ${f.users.map((u) => `${u.model.name}:${u.entry}`).join(', ')}`, code: f.code })), sizes, precision);
       const file = join(dir, `unit${n++}.cu`);
       writeFileSync(file, source);
       const unit: Unit = { file, functions, result: run(() => nvcc(file, `${file}.fatbin`)) };
@@ -142,10 +149,11 @@ if (!nvccRelease) {
   if (process.env.CI) it('nvcc is on PATH in CI', () => expect.fail(reason));
   else it.skip(reason, () => {});
 } else {
-  const models = [
-    ...readdirSync(examples).filter((f) => f.endsWith('.moe')).map((f) => compile(basename(f, '.moe'), checkOrThrow(join(examples, f)))),
-    ...fixtureDirs().map((d) => compile(`${basename(d)}-fixture`, importedSpec(d))),
+  const specs = [
+    ...readdirSync(examples).filter((f) => f.endsWith('.moe')).map((f) => ({ name: basename(f, '.moe'), spec: checkOrThrow(join(examples, f)) })),
+    ...fixtureDirs().map((d) => ({ name: `${basename(d)}-fixture`, spec: importedSpec(d) })),
   ];
+  const models = (['f32', 'bf16'] as const).flatMap((precision) => specs.map(({ name, spec }) => compile(name, spec, precision)));
   const started = units(models, 6);
   const shared = started.flatMap((u) => u.functions);
 
@@ -189,7 +197,58 @@ if (!nvccRelease) {
     const compiled = await run(() => nvcc(join(out, 'model.cu'), join(out, 'model.fatbin')));
     expect(compiled.ok, compiled.output).toBe(true);
   }, 300_000);
+
+  it('moec compile --target cuda --precision bf16: the bf16 weights and both tile shapes of each matmul in the manifest; the model.cu compiles as written', async () => {
+    const fixture = fixtureDirs().find((d) => d.endsWith('mixtral'))!;
+    const spec = join(scratch, 'mixtral-cuda-bf16.moe');
+    const moec = (...a: string[]) => spawnSync(process.execPath, [bin, ...a], { encoding: 'utf8' });
+    expect(moec('import', 'hf', fixture, '-o', spec).status).toBe(0);
+    const out = join(new URL('../.out/', import.meta.url).pathname, `mixtral-cuda-bf16-${process.pid}`);
+    const r = moec('compile', spec, '--target', 'cuda', '--precision', 'bf16', '-o', out);
+    expect(r.stderr).toMatch(/^wrote .*model\.cu \(\d+ kernels in \d+ functions, bf16 weights\), manifest\.json, model\.ts\n$/);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as CudaManifest;
+    expect(manifest).toMatchObject({ target: 'cuda', precision: 'bf16' });
+    const source = (name: string) => manifest.program.buffers.find((b) => b.name === name)!.source;
+    const bf16 = manifest.bf16!.map(source);
+    expect(bf16).toContain('decoder.0.moe.experts.gate');
+    expect(bf16).toContain('decoder.0.attn.q.weight');
+    expect(bf16.filter((n) => n.includes('router'))).toEqual([]);
+    // Every gemm kernel but the routers' has a tall and a short launch; exactly one runs at the fixture's sizes.
+    const byKernel = new Map<string, CudaManifest['launches']>();
+    for (const l of manifest.launches) byKernel.set(l.kernel, [...(byKernel.get(l.kernel) ?? []), l]);
+    expect([...byKernel.keys()]).toEqual(manifest.program.kernels.map((k) => k.name));
+    for (const k of manifest.program.kernels) {
+      const launches = byKernel.get(k.name)!;
+      const tensorCores = k.gemm && k.gemm.weights.every((w) => manifest.bf16!.includes(w));
+      expect(launches.length, k.name).toBe(tensorCores ? 2 : 1);
+      if (tensorCores) expect(launches.filter((l) => evalExtent(l.when!, { batch: 2, seq: 16 }) !== 0), k.name).toHaveLength(1);
+    }
+    const code = readFileSync(join(out, 'model.cu'), 'utf8');
+    for (const l of manifest.launches) expect(code).toMatch(new RegExp(`extern "C" __global__ void __launch_bounds__\\(${l.block[0]}(, \\d)?\\) ${l.entry}\\(`));
+    const compiled = await run(() => nvcc(join(out, 'model.cu'), join(out, 'model.fatbin')));
+    expect(compiled.ok, compiled.output).toBe(true);
+  }, 300_000);
 }
+
+it('moec compile and moec run refuse a --precision that is not f32 or bf16, or bf16 off the CUDA target, in one line', () => {
+  const fixture = fixtureDirs().find((d) => d.endsWith('mixtral'))!;
+  const spec = join(scratch, 'mixtral-cuda-precision.moe');
+  const moec = (...a: string[]) => spawnSync(process.execPath, [bin, ...a], { encoding: 'utf8' });
+  expect(moec('import', 'hf', fixture, '-o', spec).status).toBe(0);
+  const out = join(scratch, 'mixtral-cuda-precision');
+  const refused = (r: ReturnType<typeof moec>, message: string) => {
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`error: ${message}\n`);
+  };
+  refused(moec('compile', spec, '--target', 'cuda', '--precision', 'fp8', '-o', out), "--precision must be f32 or bf16, got 'fp8'");
+  refused(moec('compile', spec, '--target', 'wgsl', '--precision', 'bf16', '-o', out), "--precision bf16 is the CUDA target's: use it with --target cuda");
+  expect(existsSync(out)).toBe(false);
+  const run = (...a: string[]) => moec('run', spec, '--weights', fixture, '--input', join(fixture, 'inputs.json'), '--out', `${out}.safetensors`, ...a);
+  refused(run('--target', 'cuda', '--precision', 'BF16'), "--precision must be f32 or bf16, got 'BF16'");
+  refused(run('--target', 'wasm', '--precision', 'bf16'), "--precision bf16 is the CUDA target's: use it with --target cuda");
+  if (!existsSync('/dev/nvidia0')) refused(run('--target', 'cuda', '--precision', 'bf16'), 'no CUDA driver (libcuda.so.1) on this machine: --target cuda runs on an NVIDIA GPU with its driver installed');
+  expect(existsSync(`${out}.safetensors`)).toBe(false);
+});
 
 it('moec run --target cuda on a machine without an NVIDIA driver: one error line, exit 1, nothing written', () => {
   if (existsSync('/dev/nvidia0')) return;

@@ -8,6 +8,8 @@ import { parseGraph } from '../../compiler/ir/parse.ts';
 import { evalExtent } from '../../codegen/grid.ts';
 import { renderKernel, renderProgram } from '../../targets/cuda/render.ts';
 import { cudaFloat, cudaInt } from '../../targets/cuda/spelling.ts';
+import { groupedGemm } from '../../targets/cuda/grouped-gemm.ts';
+import { shortTile, tallTile, wideWarpTile } from '../../targets/cuda/mma-gemm.ts';
 import { productsGraph } from '../helpers/products.ts';
 
 /** y[r] = sqrt(Σ_j x[r, j]) over rows r: one grid loop and a serial loop in each thread. */
@@ -148,4 +150,121 @@ it('kernels with the same code share one function, named after the first', () =>
   expect(cuda.source).toContain('// k0_linear: linear (N 16, K 8) as a tiled matmul; the same code runs 1 more kernel\nextern "C" __global__ void __launch_bounds__(256) k0_linear(');
   expect(cuda.source).toContain('// The run-time sizes, in this order: rows.\nstruct moec_sizes { int v[1]; };');
   expect(cuda.source.match(/extern "C"/g)).toHaveLength(2);
+});
+
+describe('bf16 precision', () => {
+  const program = scheduleGraph(productsGraph(72, 40));
+  const cuda = renderProgram(program, { precision: 'bf16' });
+  const launches = (op: string) => cuda.kernels.filter((k) => k.name === program.kernels.find((x) => x.ops[0] === op)!.name);
+  const fn = (entry: string) => cuda.functions.find((f) => f.entry === entry)!.code;
+  const bufferNamed = (source: string) => program.buffers.find((b) => b.kind === 'param' && b.source === source)!.name;
+
+  it("stores every matmul's weights as bf16 words, and nothing else", () => {
+    expect(cuda.precision).toBe('bf16');
+    expect(cuda.bf16.sort()).toEqual(['w', 'wg', 'wu', 'r', 'we'].map(bufferNamed).sort());
+    // Biases stay f32; weights are raw 16-bit words (NVRTC has no cuda_bf16.h to include).
+    const k = program.kernels.find((x) => x.ops[0] === 'grouped_linear')!;
+    const param = (name: string) => `b${k.buffers.findIndex((b) => b.name === name)}`;
+    const code = fn(launches('grouped_linear')[0]!.entry);
+    expect(code).toContain(`const unsigned short* __restrict__ ${param(bufferNamed('we'))},`);
+    expect(code).toContain(`const float* __restrict__ ${param(bufferNamed('be'))},`);
+    expect(renderProgram(program).bf16).toEqual([]);
+    expect(renderProgram(program).precision).toBe('f32');
+  });
+
+  it('keeps a router\'s product in f32 on the SIMT matmul (Switch\'s selective precision)', () => {
+    const g = parseGraph(`graph routed {
+  input %x: f32[rows, 8]
+  param @moe.router.weight: f32[4, 8]
+  param @moe.proj.weight: f32[16, 8]
+  %0 = linear(%x, @moe.router.weight) : f32[rows, 4]
+  %1 = linear(%x, @moe.proj.weight) : f32[rows, 16]
+  output logits = %0
+  output y = %1
+}`);
+    const p = scheduleGraph(g);
+    const c = renderProgram(p, { precision: 'bf16' });
+    expect(c.bf16).toEqual([p.buffers.find((b) => b.source === 'moe.proj.weight')!.name]);
+    expect(c.kernels.map((k) => k.entry)).toEqual(['k0_linear', 'k1_linear', 'k1_linear_short']);
+    expect(c.functions[0]!.code).toContain('__shared__ float As[BK][TILE + 4];');
+    expect(c.functions[1]!.code).toContain('moec_mma_bf16(acc[i][j], af[i], bf[j][0], bf[j][1]);');
+  });
+
+  it('renders each gemm as tall and short tiles, one launched at any size: short below 64 rows per expert', () => {
+    for (const op of ['linear', 'gated_linear', 'linear_add', 'grouped_linear']) {
+      const [tall, short] = launches(op);
+      expect(short!.entry).toBe(`${tall!.entry}_short`);
+      expect(tall!.launch).toMatchObject({ block: [256, 1, 1], ints: [72, op === 'linear_add' ? 72 : 40] });
+      expect(short!.launch.block).toEqual([128, 1, 1]);
+      const threshold = op === 'grouped_linear' ? 3 * 64 : 64;
+      for (const rows of [1, threshold - 1, threshold, 5000]) {
+        const runs = [tall, short].map((l) => evalExtent(l!.launch.when!, { rows }));
+        expect(runs, `${op} at ${rows} rows`).toEqual(rows < threshold ? [0, 1] : [1, 0]);
+      }
+    }
+  });
+
+  it('grids: tall tiles walk 128-wide column blocks first, short ones their row tiles; grouped row tiles are packed over the experts', () => {
+    const grid = (op: string, variant: number, rows: number) => launches(op)[variant]!.launch.grid.map((e) => evalExtent(e, { rows }));
+    expect(grid('linear', 0, 1000)).toEqual([1, 8, 1]);
+    expect(grid('linear', 1, 40)).toEqual([2, 1, 1]);
+    // Gated: 64 outputs a block (its 128 weight rows are the gate's and the up projection's, interleaved).
+    expect(grid('gated_linear', 0, 1000)).toEqual([2, 8, 1]);
+    expect(grid('gated_linear', 1, 40)).toEqual([2, 2, 1]);
+    // ⌈rows / BM⌉ + one partial tile per expert: 16 tokens over 3 experts launch 4 short tiles, not 3 × a full grid.
+    expect(grid('grouped_linear', 1, 16)).toEqual([4, 1, 1]);
+    expect(grid('grouped_linear', 0, 1000)).toEqual([1, 11, 1]);
+  });
+
+  it('finds a grouped tile\'s expert from the offsets, a warp\'s lanes 32 experts at a time', () => {
+    const code = fn(launches('grouped_linear')[0]!.entry);
+    expect(code).toMatch(/const int start = l_e < 3 \? b\d\[l_e\] : 0;/);
+    expect(code).toContain('__ballot_sync(0xffffffffu, through > t)');
+    expect(code).toContain('int t = (int)blockIdx.y;');
+    expect(fn(launches('grouped_linear')[1]!.entry)).toContain('int t = (int)blockIdx.x;');
+    expect(fn(launches('linear')[0]!.entry)).toContain('const int m0 = (int)blockIdx.y * BM;\n  if (m0 >= rows) { return; }');
+  });
+
+  it('runs the epilogue in f32 on the accumulators: bias by expert, activation, the gate\'s second accumulator, residual', () => {
+    expect(fn(launches('gated_linear')[0]!.entry)).toContain('const float l_u = acc[i][j + NI / 2][q];');
+    expect(fn(launches('gated_linear')[0]!.entry)).toMatch(/= \(\(l_v \/ \(1\.0f \+ expf\(\(-l_v\)\)\)\) \* l_u\);/);
+    expect(fn(launches('linear_add')[1]!.entry)).toMatch(/= \(l_v \+ b\d\[\(\(l_row \* N\) \+ l_n\)\]\);/);
+    expect(fn(launches('grouped_linear')[0]!.entry)).toMatch(/b4\[\(long long\)l_row \* N \+ l_n\] = fmaxf\(\(l_v \+ b3\[\(\(l_e \* N\) \+ l_n\)\]\), 0\.0f\);/);
+  });
+
+  it('defines the bf16 helpers and PTX once, at the top of a bf16 source only', () => {
+    expect(cuda.source).toContain('// products: CUDA C generated by moec, bf16 weights');
+    expect(cuda.source.match(/__device__ __forceinline__ void moec_mma_bf16\(/g)).toHaveLength(1);
+    expect(cuda.source).toContain('mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32');
+    expect(cuda.source).toContain('ldmatrix.sync.aligned.m8n8.x4.shared.b16');
+    expect(cuda.source).toContain('cp.async.cg.shared.global');
+    expect(cuda.source).not.toContain('#include');
+    expect(renderProgram(program).source).not.toMatch(/moec_(bf16|mma|smem)/);
+  });
+
+  it('loop nests read bf16 weights as the f32 they hold', () => {
+    const nests = renderProgram(program, { precision: 'bf16', tiled: false });
+    const k = program.kernels.findIndex((x) => x.ops[0] === 'linear');
+    const code = nests.functions.find((f) => f.entry === nests.kernels[k]!.entry)!.code;
+    expect(code).toMatch(/moec_bf16\(b1\[/);
+    expect(code).toContain('const unsigned short* __restrict__ b1');
+  });
+});
+
+it('renders a standalone grouped bf16 matmul for kernel benchmarks (Mixtral\'s gate and up projections)', () => {
+  const { program, cuda } = groupedGemm({ N: 14336, K: 4096, experts: 8, gated: true });
+  expect(program.kernels.map((k) => k.ops[0])).toEqual(['gated_grouped_linear']);
+  expect(cuda.bf16.map((b) => program.buffers.find((x) => x.name === b)!.source)).toEqual(['w', 'wu']);
+  expect(cuda.kernels.map((k) => k.entry)).toEqual(['k0_gated_grouped_linear', 'k0_gated_grouped_linear_short']);
+  expect(cuda.kernels[0]!.launch.grid.map((e) => evalExtent(e, { rows: 8192 }))).toEqual([224, 72, 1]);
+  expect(cuda.kernels[1]!.launch.grid.map((e) => evalExtent(e, { rows: 32 }))).toEqual([9, 224, 1]);
+});
+
+it('takes other tile shapes for tuning, and refuses ones that do not fit', () => {
+  const program = scheduleGraph(productsGraph(72, 40));
+  const wide = renderProgram(program, { precision: 'bf16', tiles: { tall: wideWarpTile } });
+  expect(wide.kernels[0]!.launch.block).toEqual([128, 1, 1]);
+  expect(wide.functions[0]!.code).toContain('constexpr int NI = 8;');
+  expect(() => renderProgram(program, { precision: 'bf16', tiles: { tall: { ...tallTile, stages: 4 } } })).toThrow('4 stages of 256 rows of 64 bytes pass the 48 KiB of static shared memory');
+  expect(() => renderProgram(program, { precision: 'bf16', tiles: { short: { ...shortTile, bm: 24 } } })).toThrow('warp tiles must be whole m16 × n16 tiles');
 });

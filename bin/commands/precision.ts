@@ -1,0 +1,11 @@
+// --precision for the CUDA target (moec compile and moec run): what the matrix products store and compute in.
+import { precisions, type Precision } from '../../targets/cuda/render.ts';
+import { UsageError } from '../output.ts';
+
+/** The precision asked for, refused in one line when it is not one of the CUDA target's or the target has none. */
+export function cudaPrecision(value: string | undefined, target: string): Precision {
+  const p = value ?? 'f32';
+  if (!(precisions as readonly string[]).includes(p)) throw new UsageError(`--precision must be ${precisions.join(' or ')}, got '${p}'`);
+  if (p !== 'f32' && target !== 'cuda') throw new UsageError(`--precision ${p} is the CUDA target's: use it with --target cuda`);
+  return p as Precision;
+}
