@@ -22,7 +22,10 @@ import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index
 
 const cuda = openCuda();
 console.log(`device: ${cuda.device}, sm_${cuda.capability.join('')}`);
-for (const [i, dir] of process.argv.slice(2).entries()) {
+const args = process.argv.slice(2);
+// --wide: only the wide-head attention cases (no fixtures).
+const wideOnly = args.includes('--wide');
+for (const [i, dir] of args.filter((a) => !a.startsWith('--')).entries()) {
   const path = `/tmp/fixture${i}.moe`;
   writeFileSync(path, importHf(dir).text);
   const spec = checkOrThrow(path);
@@ -56,7 +59,8 @@ const wide = [
   { name: 'bidirectional, head 160, value 160', attrs: 'causal = false, scale = 0.08', d: 160, dv: 160, bias: false },
   { name: 'causal, head 128 (Mixtral), GQA, RoPE', attrs: 'causal = true, scale = 0.0883883461356163, rope_theta = 1000000.0, rope_rotary_dim = 128', d: 128, dv: 128, bias: false },
 ];
-for (const c of [...attentionCases, ...wide]) {
+for (const c of wideOnly ? wide : [...attentionCases, ...wide]) {
+  console.log(`attention, ${c.name}: starting`);
   const program = scheduleGraph(attentionGraph(c));
   const r = renderProgram(program);
   if (!r.source.includes('as one fused kernel')) throw new Error(`${c.name}: the attention was not fused`);

@@ -22,6 +22,7 @@ import { namedOutputs, prepareRun, referenceExecutor } from '../../runtime/run-m
 import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
 import { relativeL2 } from '../helpers/compare.ts';
 import { runOnHost } from '../helpers/cuda-host.ts';
+import { attentionCases, attentionGraph, attentionInputs, type AttentionCase } from '../helpers/attention-cases.ts';
 import { fixtureDirs, importedSpec } from '../helpers/fixtures.ts';
 import { pool } from '../helpers/pool.ts';
 import { productsGraph, random } from '../helpers/products.ts';
@@ -189,5 +190,33 @@ describe.runIf(gxx)('the tensor-core matmul (bf16), its PTX emulated', () => {
   it.runIf(gxx).each(grouped)('$name: the loop nests\' outputs', async (c) => {
     const got = await c.out;
     for (const o of ['plain', 'gated']) expect(relativeL2(got[o] as Float32Array, c.want[o] as Float32Array), o).toBeLessThan(1e-6);
+  }, 300_000);
+});
+
+describe.runIf(gxx)('the fused attention', () => {
+  // The shared cases at 70 tokens (two key tiles, five query blocks), and wide heads: two value columns per thread (value
+  // 80) and the 8-query block (head 160).
+  const wide: AttentionCase[] = [
+    { name: 'causal, head 96, value 80, RoPE', attrs: 'causal = true, scale = 0.1, rope_theta = 10000.0, rope_rotary_dim = 96', d: 96, dv: 80, bias: false },
+    { name: 'bidirectional, head 160, value 160', attrs: 'causal = false, scale = 0.08', d: 160, dv: 160, bias: false },
+  ];
+  const cases = (gxx ? [...attentionCases, ...wide] : []).map((c) => {
+    const program = scheduleGraph(attentionGraph(c));
+    const [batch, seq] = [1, 70];
+    const inputs = attentionInputs(c, batch, seq);
+    const sizes = { batch, seq };
+    const data = (name: string) => {
+      const b = program.buffers.find((x) => x.name === name)!;
+      // The RoPE frequencies are a compile-time table.
+      return b.kind === 'input' ? inputs[b.source] : b.kind === 'const' ? Float32Array.from(b.data!) : undefined;
+    };
+    const cuda = renderProgram(program);
+    const out = run(() => runOnHost(program, cuda, data, sizes, join(scratch, 'cuda-host', `attention-${c.d}-${c.dv}-${c.bias}`)));
+    out.catch(() => {});
+    return { name: `${c.name}, ${seq} tokens`, fused: cuda.source.includes('as one fused kernel'), out, want: runProgram(program, { params: () => new Float32Array(0), inputs, sizes }) };
+  });
+  it.runIf(gxx).each(cases)('$name: the loop nest\'s outputs', async (c) => {
+    expect(c.fused).toBe(true);
+    expect(relativeL2((await c.out).y as Float32Array, c.want.y as Float32Array)).toBeLessThan(1e-5);
   }, 300_000);
 });
