@@ -2,9 +2,9 @@
 // relative L2 of logits against transformers, expert choices against the reference executor.
 //   node gpu-check.mjs FIXTURE_DIR…
 import { relativeL2 } from '../torch-compare.ts';
+import { fixtureReference, fixtureRun } from '../../tests/helpers/fixtures.ts';
 import { runProgram } from '../../compiler/kernel/interpret.ts';
 import { attentionCases, attentionGraph, attentionInputs } from '../../tests/helpers/attention-cases.ts';
-import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { checkOrThrow } from '../../compiler/api.ts';
 import { importHf } from '../../compiler/import/hf/index.ts';
@@ -16,9 +16,6 @@ import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
 import { cudaCompiled, renderProgram } from '../../targets/cuda/render.ts';
 import { openCuda } from '../../runtime/cuda/driver.ts';
 import { CudaProgram } from '../../runtime/cuda/run.ts';
-import { readInputs } from '../../runtime/inputs.ts';
-import { namedOutputs, prepareRun, referenceExecutor } from '../../runtime/run-model.ts';
-import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
 
 const cuda = openCuda();
 console.log(`device: ${cuda.device}, sm_${cuda.capability.join('')}`);
@@ -32,12 +29,9 @@ for (const [i, dir] of args.filter((a) => !a.startsWith('--')).entries()) {
   const graph = runPipeline(lowerModel(spec));
   // The dispatch's counting sort as parallel passes (one thread would copy every token row).
   const program = splitDispatch(scheduleGraph(graph));
-  const ck = openCheckpoint(dir);
-  const inputs = readInputs(join(dir, 'inputs.json'), graph.inputs.map((x) => x.name), spec.vocab);
-  const { weights, ids, sizes } = prepareRun(graph, spec.checkpoint?.tensors ?? [], ck, dir, inputs);
-  ck.close();
-  const ref = new Map(namedOutputs(graph, referenceExecutor(graph)(weights, ids, sizes), sizes).map((o) => [o.name, o]));
-  const want = openSafetensors(join(dir, 'reference.safetensors')).readF32('logits');
+  const run = fixtureRun(dir, spec, graph);
+  const { weights, ids, sizes } = run;
+  const { ref, want } = fixtureReference(dir, graph, run);
   for (const precision of ['f32', 'bf16'] as const) {
     const c = renderProgram(program, { precision });
     const t0 = performance.now();

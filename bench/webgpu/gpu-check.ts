@@ -2,6 +2,7 @@
 // transformers, expert choices against the reference executor), then the tiled matmul's throughput at n³.
 //   node gpu-check.mjs [--adapter NAME] [--n 4096] FIXTURE_DIR…
 import { relativeL2 } from '../torch-compare.ts';
+import { fixtureReference, fixtureRun } from '../../tests/helpers/fixtures.ts';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,9 +17,6 @@ import { renderProgram } from '../../targets/wgsl/render.ts';
 import { openDevice } from '../../runtime/webgpu/device.ts';
 import { timeForward } from './timing.ts';
 import { WebGpuProgram } from '../../runtime/webgpu/run.ts';
-import { readInputs } from '../../runtime/inputs.ts';
-import { namedOutputs, prepareRun, referenceExecutor } from '../../runtime/run-model.ts';
-import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
 
 const { values, positionals } = parseArgs({ options: { adapter: { type: 'string' }, n: { type: 'string', default: '4096' }, scratch: { type: 'string', default: '/tmp' } }, allowPositionals: true });
 const prepared = positionals.map((dir, i) => {
@@ -27,12 +25,10 @@ const prepared = positionals.map((dir, i) => {
   const spec = checkOrThrow(path);
   const graph = runPipeline(lowerModel(spec));
   const program = scheduleGraph(graph);
-  const ck = openCheckpoint(dir);
-  const inputs = readInputs(join(dir, 'inputs.json'), graph.inputs.map((x) => x.name), spec.vocab);
-  const { weights, ids, sizes } = prepareRun(graph, spec.checkpoint?.tensors ?? [], ck, dir, inputs);
-  ck.close();
-  const ref = new Map(namedOutputs(graph, referenceExecutor(graph)(weights, ids, sizes), sizes).map((o) => [o.name, o]));
-  return { dir, program, weights, ids, sizes, ref, want: openSafetensors(join(dir, 'reference.safetensors')).readF32('logits') };
+  const run = fixtureRun(dir, spec, graph);
+  const { weights, ids, sizes } = run;
+  const { ref, want } = fixtureReference(dir, graph, run);
+  return { dir, program, weights, ids, sizes, ref, want };
 });
 const n = Number(values.n);
 const mmGraph = parseGraph(`graph mm {\n  input %x: f32[rows, ${n}]\n  param @w: f32[${n}, ${n}]\n  %0 = linear(%x, @w) : f32[rows, ${n}]\n  output y = %0\n}`);

@@ -17,13 +17,12 @@ import type { KernelProgram } from '../../compiler/kernel/ir.ts';
 import { renderProgram, type Precision } from '../../targets/cuda/render.ts';
 import { shortBelow, wideWarpTile, type MmaTiles } from '../../targets/cuda/mma-gemm.ts';
 import { roundToBf16 } from '../../runtime/cuda/bf16.ts';
-import { readInputs } from '../../runtime/inputs.ts';
-import { namedOutputs, prepareRun, referenceExecutor } from '../../runtime/run-model.ts';
-import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
+import { namedOutputs, referenceExecutor } from '../../runtime/run-model.ts';
+import { openSafetensors } from '../../runtime/safetensors/index.ts';
 import { relativeL2 } from '../helpers/compare.ts';
 import { runOnHost } from '../helpers/cuda-host.ts';
 import { attentionCases, attentionGraph, attentionInputs, type AttentionCase } from '../helpers/attention-cases.ts';
-import { fixtureDirs, importedSpec } from '../helpers/fixtures.ts';
+import { fixtureDirs, fixtureRun, importedSpec } from '../helpers/fixtures.ts';
 import { pool } from '../helpers/pool.ts';
 import { productsGraph, random } from '../helpers/products.ts';
 import { scratch } from '../helpers/spec.ts';
@@ -42,10 +41,7 @@ function prepare(dir: string, precision: Precision) {
   const graph = runPipeline(lowerModel(spec));
   // As the CUDA runtime runs it: the dispatch as its parallel passes.
   const program = splitDispatch(scheduleGraph(graph));
-  const checkpoint = openCheckpoint(dir);
-  const inputs = readInputs(join(dir, 'inputs.json'), graph.inputs.map((i) => i.name), spec.vocab);
-  const { weights, ids, sizes } = prepareRun(graph, spec.checkpoint?.tensors ?? [], checkpoint, dir, inputs);
-  checkpoint.close();
+  const { weights, ids, sizes } = fixtureRun(dir, spec, graph);
   const data = (name: string) => {
     const b = program.buffers.find((x) => x.name === name)!;
     if (b.kind === 'param') return weights.get(b.source)!.data;

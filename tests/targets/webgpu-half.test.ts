@@ -14,11 +14,10 @@ import { renderProgram } from '../../targets/wgsl/render.ts';
 import { openDevice, type GpuDevice } from '../../runtime/webgpu/device.ts';
 import { halfBits, halfValue } from '../../runtime/webgpu/half.ts';
 import { WebGpuProgram } from '../../runtime/webgpu/run.ts';
-import { readInputs } from '../../runtime/inputs.ts';
-import { namedOutputs, prepareRun, referenceExecutor } from '../../runtime/run-model.ts';
-import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
+import { namedOutputs, referenceExecutor } from '../../runtime/run-model.ts';
+import { openSafetensors } from '../../runtime/safetensors/index.ts';
 import { relativeL2 } from '../helpers/compare.ts';
-import { fixtureDirs, importedSpec } from '../helpers/fixtures.ts';
+import { fixtureDirs, fixtureRun, importedSpec } from '../helpers/fixtures.ts';
 import { scratch } from '../helpers/spec.ts';
 
 let gpu: GpuDevice;
@@ -33,10 +32,7 @@ describe.each(dirs)('%s with f16 weights', (dir) => {
   const spec = importedSpec(dir);
   const graph = runPipeline(lowerModel(spec));
   const program = scheduleGraph(graph);
-  const ck = openCheckpoint(dir);
-  const inputs = readInputs(join(dir, 'inputs.json'), graph.inputs.map((i) => i.name), spec.vocab);
-  const { weights, ids, sizes } = prepareRun(graph, spec.checkpoint?.tensors ?? [], ck, dir, inputs);
-  ck.close();
+  const { weights, ids, sizes } = fixtureRun(dir, spec, graph);
   const half = halfWeightBuffers(program);
   const sources = new Set(program.buffers.filter((b) => half.has(b.name)).map((b) => b.source));
   const rounded = new Map([...weights].map(([name, w]) => [name, sources.has(name) ? { ...w, data: w.data.map((x) => halfValue(halfBits(x))) } : w]));

@@ -1,7 +1,6 @@
 // The WGSL target on a WebGPU adapter (lavapipe in CI): every HF fixture reproduces transformers' logits and makes
 // the same expert choices as the reference executor, with the shaders for a plain adapter and with those using the
 // optional features this one offers (subgroups); every emitted shader compiles in Dawn.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lowerModel } from '../../compiler/lower/model.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
@@ -10,23 +9,15 @@ import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { renderProgram } from '../../targets/wgsl/render.ts';
 import { openDevice, type GpuDevice } from '../../runtime/webgpu/device.ts';
 import { WebGpuProgram } from '../../runtime/webgpu/run.ts';
-import { readInputs } from '../../runtime/inputs.ts';
-import { namedOutputs, prepareRun, referenceExecutor } from '../../runtime/run-model.ts';
-import { openCheckpoint, openSafetensors } from '../../runtime/safetensors/index.ts';
 import { relativeL2 } from '../helpers/compare.ts';
-import { fixtureDirs, importedSpec } from '../helpers/fixtures.ts';
+import { fixtureDirs, fixtureReference, fixtureRun, importedSpec } from '../helpers/fixtures.ts';
 
 function prepare(dir: string) {
   const spec = importedSpec(dir);
   const graph = runPipeline(lowerModel(spec));
   const program = scheduleGraph(graph);
-  const checkpoint = openCheckpoint(dir);
-  const inputs = readInputs(join(dir, 'inputs.json'), graph.inputs.map((i) => i.name), spec.vocab);
-  const { weights, ids, sizes } = prepareRun(graph, spec.checkpoint?.tensors ?? [], checkpoint, dir, inputs);
-  checkpoint.close();
-  const ref = new Map(namedOutputs(graph, referenceExecutor(graph)(weights, ids, sizes), sizes).map((o) => [o.name, o]));
-  const want = openSafetensors(join(dir, 'reference.safetensors')).readF32('logits');
-  return { program, plan: planMemory(program), weights, ids, sizes, ref, want };
+  const run = fixtureRun(dir, spec, graph);
+  return { program, plan: planMemory(program), ...run, ...fixtureReference(dir, graph, run) };
 }
 
 const dirs = fixtureDirs();
