@@ -4,7 +4,7 @@ import type { Graph } from '../compiler/ir/types.ts';
 import { planMemory } from '../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../compiler/kernel/schedule.ts';
 import { splitDispatch } from '../compiler/kernel/parallel-dispatch.ts';
-import { cudaCompiled, renderProgram, type Precision } from '../targets/cuda/render.ts';
+import { archOf, cudaCompiled, renderProgram, type Precision } from '../targets/cuda/render.ts';
 import type { TokenInput } from '../runtime/inputs.ts';
 import { namedOutputs, prepareRun, type NamedOutput } from '../runtime/run-model.ts';
 import type { TensorSource } from '../runtime/safetensors/index.ts';
@@ -18,10 +18,11 @@ export function runCuda(
 ): { outputs: NamedOutput[]; device: string } {
   // The dispatch's counting sort as parallel passes (one thread would copy every token row).
   const program = splitDispatch(scheduleGraph(graph));
-  const cuda = renderProgram(program, { precision });
   const { weights, ids, sizes } = prepareRun(graph, mappings, checkpoint, weightsPath, inputs);
   const gpu = openCuda();
   try {
+    // Rendered for this GPU: wgmma's matmuls on an H100.
+    const cuda = renderProgram(program, { precision, arch: archOf(gpu.capability) });
     const p = new CudaProgram(gpu, program, planMemory(program), cudaCompiled(cuda));
     const out = p.run({ params: (n) => weights.get(n)!.data, inputs: ids, sizes });
     p.destroy();

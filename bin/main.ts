@@ -60,6 +60,7 @@ function program(): Command {
     .addOption(new Option('--target <target>', "the target: 'wasm' (WebAssembly), 'wgsl' (WebGPU shaders) or 'cuda' (CUDA C: fp32, or bf16 tensor-core matmuls with --precision bf16)").choices(['wasm', 'wgsl', 'cuda']).makeOptionMandatory())
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--precision <precision>', precisionHelp, 'f32')
+    .option('--arch <arch>', "with --target cuda: the GPUs to render for: 'sm_80' (A100 and later, mma.sync) or 'sm_90a' (H100/H200 only, wgmma)", 'sm_80')
     .option('--report', 'print the kernel count and the memory plan')
     .option('--seq <n>', 'sequence length for the memory report', '2048')
     .action(async (file: string, opts) => (await import('./commands/compile.ts')).compileCommand(file, opts));

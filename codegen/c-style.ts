@@ -23,6 +23,9 @@ export interface Spelling {
   /** Element `index` of a buffer stored in a form of the target's own (f16 weights), as an f32; undefined for the
    * plain `id[index]`. */
   element?(buffer: string, id: string, index: string): string | undefined;
+  /** An f32 value as stored into a buffer the target keeps in a form of its own (bf16 activations), undefined for
+   * the plain value. */
+  stored?(buffer: string, value: string): string | undefined;
   /** A mutable local with its first value (the grid prologue's remainder). */
   variable(name: string, type: ScalarType, value: string): string;
 }
@@ -80,8 +83,9 @@ export function cStyleRenderer(k: Kernel, sizes: string[], s: Spelling) {
           return [`${indent}${local(st.name)} = ${expr(st.value)};`];
         case 'store': {
           const want = bufferType.get(st.buffer);
-          const v = expr(st.value);
-          return [`${indent}${idOf(st.buffer)}[${expr(st.index)}] = ${typeOf(st.value) === want ? v : s.convert(v, want!)};`];
+          const e = expr(st.value);
+          const v = typeOf(st.value) === want ? e : s.convert(e, want!);
+          return [`${indent}${idOf(st.buffer)}[${expr(st.index)}] = ${s.stored?.(st.buffer, v) ?? v};`];
         }
         case 'if':
           return [`${indent}if (${expr(st.cond)}) {`, ...stmts(st.then, `${indent}  `), `${indent}}`];

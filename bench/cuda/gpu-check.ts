@@ -1,6 +1,7 @@
 // On a GPU machine: the HF fixtures through the CUDA target (CUDA C compiled by NVRTC, run through the driver API):
-// relative L2 of logits against transformers, expert choices against the reference executor.
-//   node gpu-check.mjs FIXTURE_DIR…
+// relative L2 of logits against transformers, expert choices against the reference executor; f32, and bf16 rendered
+// for sm_80 (mma.sync) and, on an H100, for sm_90a (wgmma).
+//   node gpu-check.mjs [--wide | --no-attention] FIXTURE_DIR…
 import { relativeL2 } from '../torch-compare.ts';
 import { fixtureReference, fixtureRun } from '../../tests/helpers/fixtures.ts';
 import { runProgram } from '../../compiler/kernel/interpret.ts';
@@ -13,7 +14,7 @@ import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
-import { cudaCompiled, renderProgram } from '../../targets/cuda/render.ts';
+import { archOf, cudaCompiled, renderProgram, type CudaArch, type Precision } from '../../targets/cuda/render.ts';
 import { openCuda } from '../../runtime/cuda/driver.ts';
 import { CudaProgram } from '../../runtime/cuda/run.ts';
 
@@ -32,8 +33,9 @@ for (const [i, dir] of args.filter((a) => !a.startsWith('--')).entries()) {
   const run = fixtureRun(dir, spec, graph);
   const { weights, ids, sizes } = run;
   const { ref, want } = fixtureReference(dir, graph, run);
-  for (const precision of ['f32', 'bf16'] as const) {
-    const c = renderProgram(program, { precision });
+  const variants: [Precision, CudaArch][] = [['f32', 'sm_80'], ['bf16', 'sm_80'], ...(archOf(cuda.capability) === 'sm_90a' ? [['bf16', 'sm_90a'] as [Precision, CudaArch]] : [])];
+  for (const [precision, arch] of variants) {
+    const c = renderProgram(program, { precision, arch });
     const t0 = performance.now();
     const p = new CudaProgram(cuda, program, planMemory(program), cudaCompiled(c));
     const compileMs = performance.now() - t0;
@@ -43,7 +45,7 @@ for (const [i, dir] of args.filter((a) => !a.startsWith('--')).entries()) {
     const choices = [...ref.keys()].filter((k) => k.startsWith('expert_indices.'));
     const total = choices.reduce((n, k) => n + ref.get(k)!.data.length, 0);
     const same = choices.reduce((n, k) => n + out[k]!.filter((v, j) => v === ref.get(k)!.data[j]).length, 0);
-    console.log(`${dir} [${precision}]: logits rel L2 ${relativeL2(out.logits!, want).toExponential(2)}, expert choices ${same === total ? 'identical' : `${same} of ${total} the same`} (${choices.length} layers); NVRTC ${compileMs.toFixed(0)} ms for ${c.functions.length} functions, forward ${gpuMs.toFixed(3)} ms`);
+    console.log(`${dir} [${precision}, ${arch}]: logits rel L2 ${relativeL2(out.logits!, want).toExponential(2)}, expert choices ${same === total ? 'identical' : `${same} of ${total} the same`} (${choices.length} layers); NVRTC ${compileMs.toFixed(0)} ms for ${c.functions.length} functions, forward ${gpuMs.toFixed(3)} ms`);
   }
 }
 // The fused attention against the kernel interpreter's loop nest: the tests' cases at lengths past one key tile and
@@ -53,7 +55,7 @@ const wide = [
   { name: 'bidirectional, head 160, value 160', attrs: 'causal = false, scale = 0.08', d: 160, dv: 160, bias: false },
   { name: 'causal, head 128 (Mixtral), GQA, RoPE', attrs: 'causal = true, scale = 0.0883883461356163, rope_theta = 1000000.0, rope_rotary_dim = 128', d: 128, dv: 128, bias: false },
 ];
-for (const c of wideOnly ? wide : [...attentionCases, ...wide]) {
+for (const c of args.includes('--no-attention') ? [] : wideOnly ? wide : [...attentionCases, ...wide]) {
   console.log(`attention, ${c.name}: starting`);
   const program = scheduleGraph(attentionGraph(c));
   const r = renderProgram(program);

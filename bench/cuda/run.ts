@@ -3,13 +3,15 @@
 // from bench/torch_moe.py (run first on the same GPU) are read, the outputs compared on identical weights, and the
 // speed-ups and the fraction of the roofline printed. Writes a JSON and a markdown table.
 //
-//   npm run bench:cuda -- [--precision bf16|f32] [--shapes mixtral,qwen,olmoe] [--tokens …] [--torch DIR] [--out FILE]
+//   npm run bench:cuda -- [--precision bf16|f32] [--arch sm_80|sm_90a] [--shapes mixtral,qwen,olmoe] [--tokens …]
+//                         [--torch DIR] [--out FILE]
+// The CUDA C is rendered for the GPU (sm_90a's wgmma on an H100) unless --arch says otherwise.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
-import { cudaCompiled, renderProgram, type Precision } from '../../targets/cuda/render.ts';
+import { archOf, archs, cudaCompiled, renderProgram, type CudaArch, type Precision } from '../../targets/cuda/render.ts';
 import { openCuda, type Cuda } from '../../runtime/cuda/driver.ts';
 import { CudaProgram } from '../../runtime/cuda/run.ts';
 import { compareWithTorch, readTorch } from '../torch-compare.ts';
@@ -18,6 +20,7 @@ import { hashTensor, layerFlops, moeLayerGraph, paramTensor, shapes, tensorScale
 const { values } = parseArgs({
   options: {
     precision: { type: 'string', default: 'bf16' },
+    arch: { type: 'string' },
     shapes: { type: 'string', default: 'mixtral,qwen,olmoe' },
     tokens: { type: 'string' },
     torch: { type: 'string' },
@@ -26,6 +29,7 @@ const { values } = parseArgs({
 });
 if (values.precision !== 'f32' && values.precision !== 'bf16') throw new Error(`--precision must be f32 or bf16, got '${values.precision}'`);
 const precision: Precision = values.precision;
+if (values.arch !== undefined && !(archs as readonly string[]).includes(values.arch)) throw new Error(`--arch must be ${archs.join(' or ')}, got '${values.arch}'`);
 /** The issue's token counts per shape. */
 const defaultTokens: Record<string, number[]> = { mixtral: [16, 512, 4096, 16384], qwen: [16, 4096, 16384], olmoe: [16, 4096, 16384] };
 /** The H100's measured limits (issue 7): HBM bandwidth and dense bf16 tensor-core throughput. */
@@ -49,12 +53,12 @@ interface Row {
   check?: { relL2: number; sameExperts: number };
 }
 
-function benchLayer(cuda: Cuda, key: string): Row[] {
+function benchLayer(cuda: Cuda, arch: CudaArch, key: string): Row[] {
   const shape = shapes[key]!;
   const graph = moeLayerGraph(shape);
   // The dispatch's counting sort as parallel passes (one thread would copy every token row).
   const program = splitDispatch(scheduleGraph(graph));
-  const p = new CudaProgram(cuda, program, planMemory(program), cudaCompiled(renderProgram(program, { precision })));
+  const p = new CudaProgram(cuda, program, planMemory(program), cudaCompiled(renderProgram(program, { precision, arch })));
   const byName = new Map(graph.params.map((q) => [q.name, q]));
   const t0 = performance.now();
   p.load((name) => paramTensor(byName.get(name)!));
@@ -85,14 +89,15 @@ function benchLayer(cuda: Cuda, key: string): Row[] {
 }
 
 const cuda = openCuda();
-console.error(`device: ${cuda.device}, sm_${cuda.capability.join('')}; precision ${precision}`);
-const rows = values.shapes!.split(',').flatMap((key) => benchLayer(cuda, key));
+const arch = (values.arch as CudaArch | undefined) ?? archOf(cuda.capability);
+console.error(`device: ${cuda.device}, sm_${cuda.capability.join('')}; precision ${precision}, rendered for ${arch}`);
+const rows = values.shapes!.split(',').flatMap((key) => benchLayer(cuda, arch, key));
 cuda.close();
 
 const variants = [...new Set(torchFile?.results.map((t) => t.variant) ?? [])];
 const fastest = (r: Row) => Math.min(...variants.map((v) => r.torch[v] ?? Infinity));
 const lines = [
-  `device: ${cuda.device}; moec CUDA C in ${precision}${torchFile ? `; PyTorch: ${torchFile.machine}` : ''}`,
+  `device: ${cuda.device}; moec CUDA C in ${precision} for ${arch}${torchFile ? `; PyTorch: ${torchFile.machine}` : ''}`,
   '',
   `| layer | tokens | moec ms | TFLOP/s | roofline ms | of roofline | ${variants.map((v) => `PyTorch ${v} ms | speed-up`).join(' | ')} | y rel L2 vs PyTorch f32 | same experts |`,
   `|---|---|---|---|---|---|${variants.map(() => '---|---|').join('')}---|---|`,
@@ -101,5 +106,5 @@ const lines = [
   variants.length ? `faster than the fastest PyTorch variant at ${rows.filter((r) => r.ms < fastest(r)).length} of ${rows.length} shapes` : '',
 ];
 console.log(lines.join('\n'));
-writeFileSync(`${values.out}.json`, JSON.stringify({ device: cuda.device, precision, torchMachine: torchFile?.machine, rows }, null, 2));
+writeFileSync(`${values.out}.json`, JSON.stringify({ device: cuda.device, precision, arch, torchMachine: torchFile?.machine, rows }, null, 2));
 writeFileSync(`${values.out}.md`, `${lines.join('\n')}\n`);

@@ -16,7 +16,7 @@ import { renderProgram as renderWgsl, type WgslPass } from '../../targets/wgsl/r
 import type { ShaderFile, WgslManifest } from '../../runtime/webgpu/manifest.ts';
 import { parseSets, UsageError, writeAtomic } from '../output.ts';
 import { compileCuda } from './compile-cuda.ts';
-import { cudaPrecision } from './precision.ts';
+import { cudaArch, cudaPrecision } from './precision.ts';
 
 interface CompileOptions {
   set?: string[];
@@ -26,6 +26,7 @@ interface CompileOptions {
   report?: boolean;
   seq: string;
   precision?: string;
+  arch?: string;
 }
 
 export function compileCommand(file: string, opts: CompileOptions): void {
@@ -33,11 +34,12 @@ export function compileCommand(file: string, opts: CompileOptions): void {
   const seq = Number(opts.seq);
   if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`--seq must be a positive integer, got '${opts.seq}'`);
   const precision = cudaPrecision(opts.precision, opts.target);
+  const arch = cudaArch(opts.arch, opts.target);
   const t0 = performance.now();
   const spec = checkOrThrow(file, { set: parseSets(opts.set), model: opts.model });
   const graph = runPipeline(lowerModel(spec));
   if (opts.target === 'wgsl') return compileWgsl(file, graph, spec, opts, t0);
-  if (opts.target === 'cuda') return compileCuda(file, graph, spec, { ...opts, precision }, t0);
+  if (opts.target === 'cuda') return compileCuda(file, graph, spec, { ...opts, precision, arch }, t0);
   const compiled = compileWasm(graph);
   const ms = performance.now() - t0;
   const manifest: Manifest = {

@@ -18,14 +18,20 @@ export interface Cuda {
   device: string;
   /** Compute capability, e.g. [9, 0] on an H100. */
   capability: [number, number];
-  /** CUDA C → a loaded module (NVRTC for this device's architecture; the log in the error on failure). */
-  compile(source: string, name: string): unknown;
-  fn(module: unknown, entry: string): unknown;
+  /** The most dynamic shared memory a block may take, in bytes (the opt-in limit). */
+  maxShared: number;
+  /**
+   * CUDA C → a loaded module (NVRTC for this device's architecture, or `arch` where the source was rendered for one
+   * that needs this exact device: sm_90a; the log in the error on failure).
+   */
+  compile(source: string, name: string, arch?: string): unknown;
+  /** A function of a module, allowed `shared` bytes of dynamic shared memory a block (checked against maxShared). */
+  fn(module: unknown, entry: string, shared?: number): unknown;
   alloc(bytes: number): bigint;
   free(ptr: bigint): void;
   upload(ptr: bigint, data: ArrayBufferView, offset?: number): void;
   download(ptr: bigint, data: ArrayBufferView): void;
-  launch(fn: unknown, grid: number[], block: number[], args: KernelArg[]): void;
+  launch(fn: unknown, grid: number[], block: number[], args: KernelArg[], shared?: number): void;
   sync(): void;
   /** Milliseconds of GPU time `body` enqueues (events around it). */
   time(body: () => void): number;
@@ -85,6 +91,7 @@ export function openCuda(ordinal = 0): Cuda {
     cuCtxSynchronize: f('int cuCtxSynchronize()'),
     cuModuleLoadData: f('int cuModuleLoadData(_Out_ void **module, const uint8_t *image)'),
     cuModuleGetFunction: f('int cuModuleGetFunction(_Out_ void **fn, void *module, const char *name)'),
+    cuFuncSetAttribute: f('int cuFuncSetAttribute(void *fn, int attribute, int value)'),
     cuMemAlloc: f('int cuMemAlloc_v2(_Out_ uint64_t *dptr, size_t bytes)'),
     cuMemFree: f('int cuMemFree_v2(uint64_t dptr)'),
     cuMemcpyHtoD: f('int cuMemcpyHtoD_v2(uint64_t dst, const uint8_t *src, size_t bytes)'),
@@ -119,6 +126,9 @@ export function openCuda(ordinal = 0): Cuda {
   };
   // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR / _MINOR
   const capability: [number, number] = [attr(75), attr(76)];
+  // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
+  const maxShared = attr(97);
+  const deviceArch = `sm_${capability[0]}${capability[1]}`;
   const ctx: unknown[] = [null];
   check('cuDevicePrimaryCtxRetain', api.cuDevicePrimaryCtxRetain(ctx, device));
   check('cuCtxSetCurrent', api.cuCtxSetCurrent(ctx[0]));
@@ -129,16 +139,22 @@ export function openCuda(ordinal = 0): Cuda {
   return {
     device: name,
     capability,
-    compile(source, moduleName) {
-      const options = [`--gpu-architecture=sm_${capability[0]}${capability[1]}`, '--std=c++17'];
+    maxShared,
+    compile(source, moduleName, arch) {
+      // An 'a' architecture's instructions (sm_90a: wgmma) run on that exact one only.
+      if (arch?.endsWith('a') && arch !== `${deviceArch}a`) throw new CudaError(`${moduleName} was rendered for ${arch}, and this GPU (${name}) is ${deviceArch}: render it for sm_80`);
+      const options = [`--gpu-architecture=${arch?.endsWith('a') ? arch : deviceArch}`, '--std=c++17'];
       const image = cachedCubin(source, options, nvrtc.path, () => nvrtc.compile(source, moduleName, options));
       const mod: unknown[] = [null];
       check('cuModuleLoadData', api.cuModuleLoadData(mod, image));
       return mod[0];
     },
-    fn(module, entry) {
+    fn(module, entry, shared = 0) {
       const out: unknown[] = [null];
       check(`cuModuleGetFunction(${entry})`, api.cuModuleGetFunction(out, module, entry));
+      if (shared > maxShared) throw new CudaError(`${entry} takes ${shared} bytes of shared memory a block, and ${name} allows ${maxShared}`);
+      // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: past 48 KiB a function must ask.
+      if (shared > 0) check(`cuFuncSetAttribute(${entry})`, api.cuFuncSetAttribute(out[0], 8, shared));
       return out[0];
     },
     alloc(bytes) {
@@ -153,7 +169,7 @@ export function openCuda(ordinal = 0): Cuda {
     download(ptr, data) {
       check('cuMemcpyDtoH', api.cuMemcpyDtoH(asBytes(data), ptr, data.byteLength));
     },
-    launch(fn, grid, block, args) {
+    launch(fn, grid, block, args, shared = 0) {
       // kernelParams: one pointer per argument to its value, all values in one block of native memory.
       const sizes = args.map((a) => ('ptr' in a ? 8 : 'ints' in a ? a.ints.byteLength : 4));
       const offsets: number[] = [];
@@ -174,7 +190,7 @@ export function openCuda(ordinal = 0): Cuda {
         });
         const base = koffi.address(block8);
         const params = BigUint64Array.from(offsets, (o) => base + BigInt(o));
-        check('cuLaunchKernel', api.cuLaunchKernel(fn, grid[0]!, grid[1]!, grid[2]!, block[0]!, block[1]!, block[2]!, 0, null, params, null));
+        check('cuLaunchKernel', api.cuLaunchKernel(fn, grid[0]!, grid[1]!, grid[2]!, block[0]!, block[1]!, block[2]!, shared, null, params, null));
       } finally {
         // The driver copies the arguments at launch: the block can go at once.
         koffi.free(block8);

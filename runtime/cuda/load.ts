@@ -25,7 +25,7 @@ export async function loadCompiledModel(dir: string, weights: string): Promise<C
   const source = readFileSync(join(dir, manifest.source), 'utf8');
   const bound = bindCompiledWeights(manifest, weights);
   const cuda = openCuda();
-  const program = new CudaProgram(cuda, manifest.program, planFromJson(manifest.plan), { source, sizes: manifest.sizes, launches: manifest.launches, precision: manifest.precision, bf16: manifest.bf16 });
+  const program = new CudaProgram(cuda, manifest.program, planFromJson(manifest.plan), { source, sizes: manifest.sizes, launches: manifest.launches, precision: manifest.precision, bf16: manifest.bf16, arch: manifest.arch });
   return {
     manifest,
     device: cuda.device,

@@ -17,6 +17,8 @@ export interface KernelLaunch {
   block: number[];
   ints?: number[];
   when?: Expr;
+  /** Bytes of dynamic shared memory a block takes (the tensor-core matmuls). */
+  shared?: number;
 }
 
 export interface CudaManifest extends Omit<WasmManifest, 'binaries' | 'target'> {
@@ -28,8 +30,13 @@ export interface CudaManifest extends Omit<WasmManifest, 'binaries' | 'target'> 
    * the parameters in `bf16` (every matmul's weights but a router's) as bf16 and multiplies them on tensor cores.
    */
   precision: 'f32' | 'bf16';
-  /** The parameters stored as bf16: the runtime converts them (round to nearest even) and uploads 2 bytes an element. */
+  /**
+   * The buffers stored as bf16: parameters, which the runtime converts (round to nearest even) and uploads 2 bytes an
+   * element, and activations their kernels write so.
+   */
   bf16?: string[];
+  /** The GPUs model.cu was rendered for: 'sm_80' (any from the A100 on) or 'sm_90a' (compute capability 9.0 only). */
+  arch?: 'sm_80' | 'sm_90a';
   /** One per kernel of the program (more for a kernel with variants), in launch order. */
   launches: KernelLaunch[];
 }

@@ -18,10 +18,12 @@ export type Storage = Float32Array | Int32Array;
 export interface CudaCompiled {
   source: string;
   sizes: string[];
-  launches: { kernel: string; entry: string; grid: Expr[]; block: number[]; ints?: number[]; when?: Expr }[];
-  /** 'bf16': the parameters in `bf16` are stored as bf16 words (targets/cuda renderProgram's precision and bf16). */
+  launches: { kernel: string; entry: string; grid: Expr[]; block: number[]; ints?: number[]; when?: Expr; shared?: number }[];
+  /** 'bf16': the buffers in `bf16` are stored as bf16 words (targets/cuda renderProgram's precision and bf16). */
   precision?: 'f32' | 'bf16';
   bf16?: string[];
+  /** The architecture the source was rendered for (sm_80 unless given). */
+  arch?: string;
 }
 
 export interface CudaRun {
@@ -44,10 +46,10 @@ export class CudaProgram {
     const kernels = new Set(program.kernels.map((k) => k.name));
     for (const l of compiled.launches) if (!kernels.has(l.kernel)) throw new Error(`the compiled program launches ${l.kernel}, which the kernel program does not have`);
     if (compiled.precision === 'bf16' && !compiled.bf16) throw new Error('a bf16 program must name its bf16 parameters (targets/cuda cudaCompiled gives them)');
-    const module = cuda.compile(compiled.source, `${program.name}.cu`);
+    const module = cuda.compile(compiled.source, `${program.name}.cu`, compiled.arch);
     const byEntry = new Map<string, unknown>();
     this.fns = compiled.launches.map((l) => {
-      if (!byEntry.has(l.entry)) byEntry.set(l.entry, cuda.fn(module, l.entry));
+      if (!byEntry.has(l.entry)) byEntry.set(l.entry, cuda.fn(module, l.entry, l.shared));
       return byEntry.get(l.entry);
     });
   }
@@ -109,9 +111,9 @@ export class CudaProgram {
       const k = kernels.get(l.kernel)!;
       const grid = l.grid.map((e) => evalExtent(e, sizes));
       const args: KernelArg[] = [...k.buffers.map((b) => ({ ptr: ptrs.get(b.name)! })), sizeArg, ...(l.ints ?? []).map((v) => ({ int: v }))];
-      return [{ fn: this.fns[i], grid, block: l.block, args }];
+      return [{ fn: this.fns[i], grid, block: l.block, args, shared: l.shared ?? 0 }];
     });
-    for (let rep = 0; rep < repeat; rep++) for (const l of launches) if (l.grid.every((g) => g > 0)) this.cuda.launch(l.fn, l.grid, l.block, l.args);
+    for (let rep = 0; rep < repeat; rep++) for (const l of launches) if (l.grid.every((g) => g > 0)) this.cuda.launch(l.fn, l.grid, l.block, l.args, l.shared);
   }
 
   run(r: CudaRun, options: { repeat?: number; time?: (ms: number) => void } = {}): Record<string, Storage> {

@@ -8,12 +8,19 @@
  */
 export const bf16Helpers = `// A bf16 word as the f32 it is the top half of.
 __device__ __forceinline__ float moec_bf16(unsigned short h) { return __uint_as_float((unsigned)h << 16); }
+// An f32 as the nearest bf16 (ties to even; a NaN stays a NaN): activations only matmuls read are stored so.
+__device__ __forceinline__ unsigned short moec_to_bf16(float f) {
+  const unsigned b = __float_as_uint(f);
+  if ((b & 0x7fffffffu) > 0x7f800000u) { return (unsigned short)((b >> 16) | 0x40u); }
+  return (unsigned short)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+}
 struct alignas(16) moec_f32x4 { float x, y, z, w; };
 struct alignas(16) moec_u32x4 { unsigned x, y, z, w; };
-// Chunk c (16 bytes: 8 bf16 of k) of row r of a tile 4 chunks (32 k) wide, XOR-swizzled so that the 8 rows one
-// ldmatrix phase reads (one chunk each) and the 8 chunks a quarter-warp stores fall in 8 different 16-byte bank
-// groups: row r's chunks are permuted by (r >> 1) & 3, and rows r, r + 1 sit in opposite halves of a 128-byte line.
-__device__ __forceinline__ int moec_swizzle(int r, int c) { return r * 4 + (c ^ ((r >> 1) & 3)); }`;
+// The byte offset of chunk c (16 bytes: 8 bf16 of k) of row r in a tile of 128-byte rows (64 k), XOR-swizzled: row
+// r's 8 chunks are permuted by r % 8, so the 8 rows one ldmatrix phase reads (the same chunk of each) and the 8
+// chunks of a row that 8 threads store fall in 8 different 16-byte bank groups. It is the 128-byte swizzle of TMA
+// and wgmma's shared-memory descriptors (on 1024-byte aligned tiles), so the same tiles feed both.
+__device__ __forceinline__ int moec_swizzle(int r, int c) { return r * 128 + ((c ^ (r & 7)) << 4); }`;
 
 /**
  * The tensor-core instructions as inline PTX (sm_80 and later), each in a helper so the kernel reads as C++; the
@@ -26,6 +33,10 @@ __device__ __forceinline__ moec_shared_addr moec_smem(const void* p) {
   asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
   return a;
 }
+// A block's dynamic shared memory (its size is the launch's), and its first 1024-byte aligned byte (the launch asks
+// for 1 KiB more than the tiles take).
+#define MOEC_DYNAMIC_SHARED(name, bytes) extern __shared__ __align__(1024) unsigned char name[]
+__device__ __forceinline__ unsigned char* moec_align1024(unsigned char* p) { return p + ((1024u - (moec_smem(p) & 1023u)) & 1023u); }
 // Two f32 as a bf16 pair, rounded to nearest even, lo in the low half (PTX ISA, cvt: "the value converted from a
 // is stored in the upper half of d").
 __device__ __forceinline__ unsigned moec_pack_bf16(float lo, float hi) {
@@ -56,52 +67,76 @@ __device__ __forceinline__ void moec_mma_bf16(float (&d)[4], const unsigned (&a)
 
 /**
  * A matrix product on tensor cores with bf16 weights (the kernels carrying a `gemm` description, in bf16 mode):
- * out[row, n] = epilogue(Σ_k bf16(x[row, k]) · w[n, k]) with f32 accumulation, for a BM × BN tile per block of
- * WM × WN warps, each warp a (BM/WM) × (BN/WN) sub-tile of m16n8k16 products.
+ * out[row, n] = epilogue(Σ_k bf16(x[row, k]) · w[n, k]) with f32 accumulation, for a BM × BN tile per block.
  *
- * K goes in steps of 32 through a STAGES-deep ring of shared-memory tiles, with one barrier a step (CUTLASS's
- * multistage main loop): the weights' tile for step kt + STAGES - 1 is copied by cp.async while step kt is
- * multiplied; x is f32 in memory, so its next tile is loaded into registers before the multiply and converted to
- * bf16 into shared memory after it. Fragments come from shared memory by ldmatrix: an A fragment (16 rows × 16 k)
- * is one x4 load, two n8 B fragments another (the weights are [n][k], which is the .col layout mma wants).
+ * K goes in steps of 64 through a STAGES-deep ring of tiles in dynamic shared memory (128-byte rows, swizzled), with
+ * one barrier a step (CUTLASS's multistage main loop): the tiles of step kt + AHEAD are copied by cp.async while step
+ * kt is multiplied. x stored as bf16 (an activation only matmuls read) is copied so too; f32 x is loaded into
+ * registers a step ahead and rounded to bf16 into shared memory after the multiply.
  *
- * A gated product (act(x·wg) ⊙ x·wu) multiplies one tile of interleaved weight rows: of each warp's BN/WN rows, the
- * first half are the gate's and the second the up projection's for the same outputs, so a thread holds v and u of
- * the same element for the epilogue, and the block computes BN/2 outputs with the registers of BN.
+ * Two ways to multiply a stage, the same tiles either way:
+ * - mma.sync (sm_80 and later): WM × WN warps, each a (BM/WM) × (BN/WN) sub-tile of m16n8k16 products, fragments
+ *   from shared memory by ldmatrix (the weights are [n][k], which is the .col layout mma wants);
+ * - wgmma (sm_90a): BM/64 warpgroups, each a 64 × BN tile in one m64nBNk16 instruction a k16 step, its operands read
+ *   by the tensor cores from shared memory through descriptors, asynchronously: the next step's copies are issued
+ *   while a step's products run, one product group stays in flight, and the copies run AHEAD = STAGES - 2 steps
+ *   ahead so that they never overwrite the stage it reads.
  *
- * Grouped products: block axis {{tileAxis}} is the n-th non-empty row tile counted through the experts in order
- * (every warp finds it from the offsets with a prefix sum across its lanes, 32 experts at a time), so no block
- * is spent on an expert's empty tiles; the grid has ⌈rows / BM⌉ + experts of them and the surplus return at once.
- * Element offsets that can pass 2³¹ are 64-bit. With K a multiple of 8, rows are 16-byte aligned and move in 16-byte
- * copies; otherwise element by element (a uniform branch).
+ * A gated product (act(x·wg) ⊙ x·wu) multiplies one tile of interleaved weight rows: in each group of GROUP rows
+ * (a warp's columns for mma.sync, the whole tile for wgmma), the first half are the gate's and the second the up
+ * projection's for the same outputs, so a thread holds v and u of the same element for the epilogue, and the block
+ * computes BN/2 outputs with the registers of BN.
+ *
+ * Blocks: a 1-D grid of column blocks × row tiles, taken in groups of RASTER row tiles (all of them for 0): within a
+ * group the blocks walk its row tiles first, then the columns, so the blocks that run together share their row
+ * tiles (x stays in L2) and read each weight tile once per group (the weights of a large expert do not fit in L2).
+ * Grouped products: a row tile is the n-th non-empty one counted through the experts in order (every warp finds it
+ * from the offsets with a prefix sum across its lanes, 32 experts at a time), so no block is spent on an expert's
+ * empty tiles; there are ⌈rows / BM⌉ + experts of them and the surplus return at once. Element offsets that can
+ * pass 2³¹ are 64-bit. With K a multiple of 8, rows are 16-byte aligned and move in 16-byte copies; otherwise
+ * element by element (a uniform branch).
  */
 export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{threads}}, {{minBlocks}}) {{entry}}({{#each params}}{{{this}}}, {{/each}}const moec_sizes sizes, const int N, const int K) {
   constexpr int BM = {{bm}};
   constexpr int BN = {{bn}};
-  constexpr int BK = 32;
+  constexpr int BK = 64;
   constexpr int STAGES = {{stages}};
-  constexpr int MI = {{mi}};
-  constexpr int NI = {{ni}};
-  // Tiles of 16-byte chunks (8 bf16 of k), 4 to a row of BK.
-  __shared__ moec_u32x4 As[STAGES][BM * 4];
-  __shared__ moec_u32x4 Bs[STAGES][BN * 4];
+  constexpr int AHEAD = {{ahead}};
+  constexpr int STAGE_BYTES = (BM + BN) * 128;
+{{#if gated}}
+  constexpr int GROUP = {{group}};
+{{/if}}
+  MOEC_DYNAMIC_SHARED(moec_dyn, STAGES * STAGE_BYTES + 1024);
+  unsigned char* const tiles = moec_align1024(moec_dyn);
+  const moec_shared_addr s0 = moec_smem(tiles);
   const int tid = (int)threadIdx.x;
   const int lane = tid & 31;
-  const int wm = (tid >> 5) / {{wn}};
-  const int wn = (tid >> 5) % {{wn}};
+  // This block's row tile and column block.
+  const int columns = (N + {{outCols}} - 1) / {{outCols}};
+  int tile;
+  int column;
+  {
+    const int rowTiles = (int)gridDim.x / columns;
+    const int per = {{#if raster}}{{raster}}{{else}}rowTiles{{/if}};
+    const int g0 = ((int)blockIdx.x / (per * columns)) * per;
+    const int inGroup = min(per, rowTiles - g0);
+    const int local = (int)blockIdx.x - g0 * columns;
+    tile = g0 + local % inGroup;
+    column = local / inGroup;
+  }
 {{#if experts}}
   int expert = -1;
   int r0 = 0;
   int rows = 0;
   int m0 = 0;
   {
-    int t = (int)blockIdx.{{tileAxis}};
+    int t = tile;
     for (int e0 = 0; e0 < {{experts}}; e0 += 32) {
       const int l_e = e0 + lane;
       const int start = l_e < {{experts}} ? {{{rowStart}}} : 0;
       const int count = l_e < {{experts}} ? {{{rowCount}}} : 0;
-      const int tiles = (count + BM - 1) / BM;
-      int through = tiles;
+      const int tilesOf = (count + BM - 1) / BM;
+      int through = tilesOf;
 #pragma unroll
       for (int d = 1; d < 32; d <<= 1) {
         const int before = __shfl_up_sync(0xffffffffu, through, d);
@@ -113,7 +148,7 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
         expert = e0 + owner;
         r0 = __shfl_sync(0xffffffffu, start, owner);
         rows = __shfl_sync(0xffffffffu, count, owner);
-        m0 = (t - __shfl_sync(0xffffffffu, through - tiles, owner)) * BM;
+        m0 = (t - __shfl_sync(0xffffffffu, through - tilesOf, owner)) * BM;
         break;
       }
       t -= __shfl_sync(0xffffffffu, through, 31);
@@ -125,60 +160,88 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
   const int l_e = 0;
   const int r0 = {{{rowStart}}};
   const int rows = {{{rowCount}}};
-  const int m0 = (int)blockIdx.{{tileAxis}} * BM;
+  const int m0 = tile * BM;
   if (m0 >= rows) { return; }
 {{/if}}
-  const int n0 = (int)blockIdx.{{columnAxis}} * {{outCols}};
-  const float* __restrict__ x = {{x}} + (long long)r0 * K;
+  const int n0 = column * {{outCols}};
+  const {{#if xBf16}}unsigned short{{else}}float{{/if}}* __restrict__ x = {{x}} + (long long)r0 * K;
   const unsigned short* __restrict__ w = {{w}} + (long long)l_e * N * K;
 {{#if gated}}
   const unsigned short* __restrict__ wu = {{wu}} + (long long)l_e * N * K;
 {{/if}}
   const bool vec = (K & 7) == 0;
   const int steps = (K + BK - 1) / BK;
-  const moec_shared_addr sA = moec_smem(&As[0][0]);
-  const moec_shared_addr sB = moec_smem(&Bs[0][0]);
-  float acc[MI][NI][4] = {};
-  float xr[{{aChunks}}][8];
 
-  // The weights' tile of step kt into a stage: BN rows of 4 chunks.
+  // Eight bf16 words as one 16-byte chunk.
+  auto chunkOf = [](const unsigned short (&h)[8]) {
+    moec_u32x4 v;
+    v.x = h[0] | ((unsigned)h[1] << 16);
+    v.y = h[2] | ((unsigned)h[3] << 16);
+    v.z = h[4] | ((unsigned)h[5] << 16);
+    v.w = h[6] | ((unsigned)h[7] << 16);
+    return v;
+  };
+  // The weights' tile of step kt into a stage: BN rows of 8 chunks.
   auto loadW = [&](int stage, int kt) {
+    unsigned char* const base = tiles + stage * STAGE_BYTES + BM * 128;
 #pragma unroll
     for (int c = 0; c < {{bChunks}}; c++) {
       const int q = tid + c * {{threads}};
-      const int r = q >> 2;
-      const int k = kt * BK + (q & 3) * 8;
+      const int r = q >> 3;
+      const int k = kt * BK + (q & 7) * 8;
 {{#if gated}}
-      const int n = n0 + (r / {{wnt}}) * {{halfWnt}} + r % {{halfWnt}};
-      const unsigned short* __restrict__ src = r % {{wnt}} < {{halfWnt}} ? w : wu;
+      const int n = n0 + (r / GROUP) * (GROUP / 2) + r % (GROUP / 2);
+      const unsigned short* __restrict__ src = r % GROUP < GROUP / 2 ? w : wu;
 {{else}}
       const int n = n0 + r;
       const unsigned short* __restrict__ src = w;
 {{/if}}
-      const int chunk = moec_swizzle(r, q & 3);
+      const int at = moec_swizzle(r, q & 7);
       if (vec) {
         const bool in = n < N && k < K;
-        moec_cp_async16(sB + (stage * BN * 4 + chunk) * 16, in ? src + (long long)n * K + k : src, in ? 16 : 0);
+        moec_cp_async16(moec_smem(base) + at, in ? src + (long long)n * K + k : src, in ? 16 : 0);
       } else {
         unsigned short h[8];
 #pragma unroll
         for (int e = 0; e < 8; e++) { h[e] = n < N && k + e < K ? src[(long long)n * K + k + e] : (unsigned short)0; }
-        moec_u32x4 v;
-        v.x = h[0] | ((unsigned)h[1] << 16);
-        v.y = h[2] | ((unsigned)h[3] << 16);
-        v.z = h[4] | ((unsigned)h[5] << 16);
-        v.w = h[6] | ((unsigned)h[7] << 16);
-        Bs[stage][chunk] = v;
+        *reinterpret_cast<moec_u32x4*>(base + at) = chunkOf(h);
       }
     }
   };
+{{#if xBf16}}
+  // x's tile of step kt into a stage (zeros past the expert's rows and K).
+  auto loadX = [&](int stage, int kt) {
+    unsigned char* const base = tiles + stage * STAGE_BYTES;
+#pragma unroll
+    for (int c = 0; c < {{aChunks}}; c++) {
+      const int q = tid + c * {{threads}};
+      const int r = m0 + (q >> 3);
+      const int k = kt * BK + (q & 7) * 8;
+      const int at = moec_swizzle(q >> 3, q & 7);
+      if (vec) {
+        const bool in = r < rows && k < K;
+        moec_cp_async16(moec_smem(base) + at, in ? x + (long long)r * K + k : x, in ? 16 : 0);
+      } else {
+        unsigned short h[8];
+#pragma unroll
+        for (int e = 0; e < 8; e++) { h[e] = r < rows && k + e < K ? x[(long long)r * K + k + e] : (unsigned short)0; }
+        *reinterpret_cast<moec_u32x4*>(base + at) = chunkOf(h);
+      }
+    }
+  };
+  auto load = [&](int stage, int kt) {
+    loadX(stage, kt);
+    loadW(stage, kt);
+  };
+{{else}}
+  float xr[{{aChunks}}][8];
   // x's tile of step kt into registers (f32; zeros past the expert's rows and K).
   auto fetchX = [&](int kt) {
 #pragma unroll
     for (int c = 0; c < {{aChunks}}; c++) {
       const int q = tid + c * {{threads}};
-      const int r = m0 + (q >> 2);
-      const int k = kt * BK + (q & 3) * 8;
+      const int r = m0 + (q >> 3);
+      const int k = kt * BK + (q & 7) * 8;
       if (vec) {
         moec_f32x4 lo = {0.0f, 0.0f, 0.0f, 0.0f};
         moec_f32x4 hi = lo;
@@ -205,25 +268,48 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
       v.y = moec_pack_bf16(xr[c][2], xr[c][3]);
       v.z = moec_pack_bf16(xr[c][4], xr[c][5]);
       v.w = moec_pack_bf16(xr[c][6], xr[c][7]);
-      As[stage][moec_swizzle(q >> 2, q & 3)] = v;
+      *reinterpret_cast<moec_u32x4*>(tiles + stage * STAGE_BYTES + moec_swizzle(q >> 3, q & 7)) = v;
     }
   };
-  // The warp's MI × NI products of one stage, two k16 steps.
+  auto load = [&](int stage, int kt) { loadW(stage, kt); };
+{{/if}}
+{{#if wgmma}}
+  // Warpgroup wg multiplies rows 64wg … 64wg + 63 of the tile by all BN weight rows.
+  const int wg = tid >> 7;
+  float acc[BN / 2] = {};
   auto multiply = [&](int stage) {
-    const moec_shared_addr a = sA + stage * BM * 4 * 16;
-    const moec_shared_addr b = sB + stage * BN * 4 * 16;
+    const moec_shared_addr a = s0 + stage * STAGE_BYTES + wg * 64 * 128;
+    const moec_shared_addr b = s0 + stage * STAGE_BYTES + BM * 128;
+    moec_wgmma_hold(acc);
+    moec_wgmma_fence();
+#pragma unroll
+    for (int ks = 0; ks < BK / 16; ks++) { moec_wgmma_m64n{{bn}}(acc, moec_wgmma_desc(a + ks * 32), moec_wgmma_desc(b + ks * 32)); }
+    moec_wgmma_commit();
+    moec_wgmma_wait<1>();
+    moec_wgmma_hold(acc);
+  };
+{{else}}
+  constexpr int MI = {{mi}};
+  constexpr int NI = {{ni}};
+  const int wm = (tid >> 5) / {{wn}};
+  const int wn = (tid >> 5) % {{wn}};
+  float acc[MI][NI][4] = {};
+  // The warp's MI × NI products of one stage, four k16 steps.
+  auto multiply = [&](int stage) {
+    const moec_shared_addr a = s0 + stage * STAGE_BYTES;
+    const moec_shared_addr b = a + BM * 128;
 #pragma unroll
     for (int ks = 0; ks < BK / 16; ks++) {
       unsigned af[MI][4];
       unsigned bf[NI][2];
       // A: lanes 0-15 give rows 0-15 at k 0-7 (matrices 0, 1: a0a1, a2a3), lanes 16-31 the same rows at k 8-15.
 #pragma unroll
-      for (int i = 0; i < MI; i++) { moec_ldmatrix_x4(af[i], a + moec_swizzle(wm * {{wmt}} + i * 16 + (lane & 15), ks * 2 + (lane >> 4)) * 16); }
+      for (int i = 0; i < MI; i++) { moec_ldmatrix_x4(af[i], a + moec_swizzle(wm * {{wmt}} + i * 16 + (lane & 15), ks * 2 + (lane >> 4))); }
       // B: matrices (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7), (n 8-15, k 8-15): b0b1, b2b3 of two n8 tiles.
 #pragma unroll
       for (int j = 0; j < NI / 2; j++) {
         unsigned t[4];
-        moec_ldmatrix_x4(t, b + moec_swizzle(wn * {{wnt}} + j * 16 + (lane & 7) + ((lane >> 4) << 3), ks * 2 + ((lane >> 3) & 1)) * 16);
+        moec_ldmatrix_x4(t, b + moec_swizzle(wn * {{wnt}} + j * 16 + (lane & 7) + ((lane >> 4) << 3), ks * 2 + ((lane >> 3) & 1)));
         bf[2 * j][0] = t[0];
         bf[2 * j][1] = t[1];
         bf[2 * j + 1][0] = t[2];
@@ -236,25 +322,57 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
       }
     }
   };
+{{/if}}
 
 #pragma unroll
-  for (int s = 0; s < STAGES - 1; s++) {
-    if (s < steps) { loadW(s, s); }
+  for (int s = 0; s < AHEAD; s++) {
+    if (s < steps) { load(s, s); }
     moec_cp_async_commit();
   }
+{{#unless xBf16}}
   fetchX(0);
   storeX(0);
+{{/unless}}
   for (int kt = 0; kt < steps; kt++) {
-    // Step kt's weights have landed (this thread's copies; the barrier makes them everyone's, and x's stores too);
-    // after it, no warp still reads the stage step kt - 1 used, which the next copies overwrite.
-    moec_cp_async_wait<STAGES - 2>();
+    // Step kt's tiles have landed (this thread's copies; the barrier makes them everyone's, and x's stores too);
+    // after it, no warp still reads the stage the copies below overwrite.
+    moec_cp_async_wait<AHEAD - 1>();
+{{#if wgmma}}
+    moec_fence_proxy_async();
+{{/if}}
     __syncthreads();
-    if (kt + STAGES - 1 < steps) { loadW((kt + STAGES - 1) % STAGES, kt + STAGES - 1); }
+    if (kt + AHEAD < steps) { load((kt + AHEAD) % STAGES, kt + AHEAD); }
     moec_cp_async_commit();
+{{#unless xBf16}}
     if (kt + 1 < steps) { fetchX(kt + 1); }
+{{/unless}}
     multiply(kt % STAGES);
+{{#unless xBf16}}
     if (kt + 1 < steps) { storeX((kt + 1) % STAGES); }
+{{/unless}}
   }
+{{#if wgmma}}
+  moec_wgmma_wait<0>();
+  moec_wgmma_hold(acc);
+
+  // Accumulator 4j + q: row 16 · warp + lane/4 + 8(q/2) of the warpgroup's 64, column 8j + 2(lane%4) + q%2.
+#pragma unroll
+  for (int j = 0; j < {{outTiles}}; j++) {
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+      const int m = m0 + wg * 64 + ((tid >> 5) & 3) * 16 + (lane >> 2) + (q >> 1) * 8;
+      const int l_n = n0 + j * 8 + (lane & 3) * 2 + (q & 1);
+      if (m < rows && l_n < N) {
+        const int l_row = r0 + m;
+        const float l_v = acc[j * 4 + q];
+{{#if gated}}
+        const float l_u = acc[(j + BN / 16) * 4 + q];
+{{/if}}
+        {{out}}[(long long)l_row * N + l_n] = {{#if outBf16}}moec_to_bf16({{{epilogue}}}){{else}}{{{epilogue}}}{{/if}};
+      }
+    }
+  }
+{{else}}
 
   // Accumulator q of tile (i, j): row lane/4 + 8(q/2), column 2(lane%4) + q%2.
 #pragma unroll
@@ -271,10 +389,11 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
 {{#if gated}}
           const float l_u = acc[i][j + NI / 2][q];
 {{/if}}
-          {{out}}[(long long)l_row * N + l_n] = {{{epilogue}}};
+          {{out}}[(long long)l_row * N + l_n] = {{#if outBf16}}moec_to_bf16({{{epilogue}}}){{else}}{{{epilogue}}}{{/if}};
         }
       }
     }
   }
+{{/if}}
 }
 `;

@@ -14,8 +14,10 @@ import { ceilDiv } from '../../codegen/gemm.ts';
 import { halfWeightBuffers } from '../../codegen/half-weights.ts';
 import { fusable, renderAttention } from './attention.ts';
 import { renderGemm } from './gemm.ts';
-import { renderMmaGemms, shortTile, tallTile, type MmaTiles } from './mma-gemm.ts';
+import { bf16Activations } from './bf16-activations.ts';
+import { archTiles, renderMmaGemms, type MmaTiles } from './mma-gemm.ts';
 import { bf16Helpers, ptxHelpers } from './mma-templates.ts';
+import { wgmmaHelpers } from './wgmma.ts';
 import { bf16Spelling, cudaSpelling, cudaType } from './spelling.ts';
 import { kernelTemplate, sourceTemplate } from './templates.ts';
 
@@ -36,6 +38,8 @@ export interface CudaLaunch {
   ints?: number[];
   /** Launched only where this evaluates (codegen/grid.ts evalExtent) to non-zero: one of a kernel's variants. */
   when?: Expr;
+  /** Bytes of dynamic shared memory a block takes (the tensor-core matmuls). */
+  shared?: number;
 }
 
 /**
@@ -44,6 +48,15 @@ export interface CudaLaunch {
  */
 export type Precision = 'f32' | 'bf16';
 export const precisions: readonly Precision[] = ['f32', 'bf16'];
+
+/**
+ * The GPUs a program is rendered for: 'sm_80' runs on every GPU from the A100 on (mma.sync); 'sm_90a' only on the
+ * H100/H200 (compute capability 9.0 exactly), whose bf16 matmuls use wgmma.
+ */
+export type CudaArch = 'sm_80' | 'sm_90a';
+export const archs: readonly CudaArch[] = ['sm_80', 'sm_90a'];
+/** The architecture to render for a GPU of this compute capability. */
+export const archOf = (capability: readonly number[]): CudaArch => (capability[0] === 9 && capability[1] === 0 ? 'sm_90a' : 'sm_80');
 
 /** One kernel's function: `code` defines it under the name `entry`; `comment` says what it computes. */
 export interface CudaFunction {
@@ -69,7 +82,9 @@ export interface CudaProgram {
   kernels: CudaKernel[];
   sizes: string[];
   precision: Precision;
-  /** Parameters stored as bf16 words (uploaded converted, 2 bytes an element); none in f32. */
+  arch: CudaArch;
+  /** Buffers stored as bf16 words: parameters (uploaded converted, 2 bytes an element) and the activations only
+   * matmuls read (written so by their kernels); none in f32. */
   bf16: string[];
   /** The distinct functions the source defines, in order. */
   functions: { entry: string; comment: string; code: string }[];
@@ -105,24 +120,32 @@ export interface RenderOptions {
   /** The tiled matmul for gemm kernels (default), or their loop nests. */
   tiled?: boolean;
   precision?: Precision;
-  /** bf16: the tensor-core matmul's tile shapes (mma-gemm.ts tallTile and shortTile unless given), for tuning. */
+  /** bf16: the tensor-core matmul's tile shapes (mma-gemm.ts archTiles unless given), for tuning. */
   tiles?: Partial<MmaTiles>;
+  /** The GPUs to render for (sm_80 unless given). */
+  arch?: CudaArch;
 }
 
 export function renderProgram(p: KernelProgram, options: RenderOptions = {}): CudaProgram {
   const sizes = programSizes(p);
   const precision = options.precision ?? 'f32';
-  const bf16 = precision === 'bf16' ? halfWeightBuffers(p) : noBf16;
-  const tiles = { tall: tallTile, short: shortTile, ...options.tiles };
+  const arch = options.arch ?? 'sm_80';
+  const weights = precision === 'bf16' ? halfWeightBuffers(p) : noBf16;
+  const tiles = { ...archTiles(arch), ...options.tiles };
+  const attention = (k: Kernel) => !!k.attention && fusable(k.attention);
+  const onTensorCores = (k: Kernel) => options.tiled !== false && !attention(k) && !!k.gemm && k.gemm.weights.every((w) => weights.has(w));
+  const loopNest = (k: Kernel) => !attention(k) && (!k.gemm || options.tiled === false);
+  const bf16 = precision === 'bf16' && options.tiled !== false ? new Set([...weights, ...bf16Activations(p, onTensorCores, (k) => loopNest(k) || onTensorCores(k))]) : weights;
   const render = (k: Kernel): CudaFunction[] => {
-    // Attention reads activations only (f32 in every precision).
-    if (k.attention && fusable(k.attention)) return [renderAttention(k, k.attention, sizes, ENTRY)];
-    if (!k.gemm || options.tiled === false) return [renderKernel(k, sizes, ENTRY, bf16)];
-    if (k.gemm.weights.every((w) => bf16.has(w))) return renderMmaGemms(k, k.gemm, sizes, bf16, tiles, ENTRY);
+    // Attention reads and writes f32 activations in every precision.
+    if (attention(k)) return [renderAttention(k, k.attention!, sizes, ENTRY)];
+    if (loopNest(k)) return [renderKernel(k, sizes, ENTRY, bf16)];
+    if (onTensorCores(k)) return renderMmaGemms(k, k.gemm!, sizes, bf16, tiles, arch, ENTRY);
     // A router's product keeps its f32 weights, so it stays on the f32 tiled matmul (which reads them as floats; a
     // product of f32 and bf16 weights, which no model has, would fall to its loop nest).
-    if (k.gemm.weights.some((w) => bf16.has(w))) return [renderKernel(k, sizes, ENTRY, bf16)];
-    return [renderGemm(k, k.gemm, sizes, ENTRY, bf16)];
+    const g = k.gemm!;
+    if (g.weights.some((w) => bf16.has(w))) return [renderKernel(k, sizes, ENTRY, bf16)];
+    return [renderGemm(k, g, sizes, ENTRY, bf16)];
   };
   // The first kernel with a given code names the function; the others launch it too.
   const byCode = new Map<string, { entry: string; f: CudaFunction; uses: number }>();
@@ -137,7 +160,8 @@ export function renderProgram(p: KernelProgram, options: RenderOptions = {}): Cu
     comment: uses > 1 ? `${f.comment}; the same code runs ${uses - 1} more kernel${uses > 2 ? 's' : ''}` : f.comment,
     code: f.code.replace(ENTRY, entry),
   }));
-  return { source: cudaSource(p.name, p.kernels.length, functions, sizes, precision), kernels, sizes, functions, precision, bf16: [...bf16] };
+  const wgmmaN = [...new Set(functions.flatMap((f) => [...f.code.matchAll(/moec_wgmma_m64n(\d+)\(/g)].map((m) => Number(m[1]))))];
+  return { source: cudaSource(p.name, p.kernels.length, functions, sizes, precision, wgmmaN), kernels, sizes, functions, precision, arch, bf16: [...bf16] };
 }
 
 /**
@@ -145,10 +169,11 @@ export function renderProgram(p: KernelProgram, options: RenderOptions = {}): Cu
  * launches in order with the function each runs, and which parameters are stored as bf16.
  */
 export function cudaCompiled(c: CudaProgram) {
-  return { source: c.source, sizes: c.sizes, launches: c.kernels.map((k) => ({ kernel: k.name, entry: k.entry, ...k.launch })), precision: c.precision, bf16: c.bf16 };
+  return { source: c.source, sizes: c.sizes, launches: c.kernels.map((k) => ({ kernel: k.name, entry: k.entry, ...k.launch })), precision: c.precision, arch: c.arch, bf16: c.bf16 };
 }
 
-/** A source file of functions (rendered for a program with these run-time sizes) and what they share. */
-export function cudaSource(model: string, kernels: number, functions: { comment: string; code: string }[], sizes: string[], precision: Precision = 'f32'): string {
-  return sourceT({ model, kernels, functionCount: functions.length, functions, sizes, count: Math.max(1, sizes.length), bf16: precision === 'bf16', bf16Helpers, ptxHelpers });
+/** A source file of functions (rendered for a program with these run-time sizes) and what they share; `wgmma`: the
+ * widths of the sm_90a products the functions use. */
+export function cudaSource(model: string, kernels: number, functions: { comment: string; code: string }[], sizes: string[], precision: Precision = 'f32', wgmma: number[] = []): string {
+  return sourceT({ model, kernels, functionCount: functions.length, functions, sizes, count: Math.max(1, sizes.length), bf16: precision === 'bf16', bf16Helpers, ptxHelpers, wgmma: wgmmaHelpers(wgmma) });
 }

@@ -64,9 +64,14 @@ export const cudaSpelling: Spelling = {
 };
 
 /**
- * The spellings of a bf16 program: buffers in `bf16` (matrix weights, stored as raw bf16 words) read as the f32 they
- * hold, by any kernel that reads them (a gemm's loop nest, or the gather of an embedding tied to the output matrix).
+ * The spellings of a bf16 program: buffers in `bf16` (matrix weights and the activations only matmuls read, stored as
+ * raw bf16 words) read as the f32 they hold, by any kernel that reads them (a gemm's loop nest, or the gather of an
+ * embedding tied to the output matrix), and are written rounded to nearest even.
  */
 export function bf16Spelling(bf16: ReadonlySet<string>): Spelling {
-  return { ...cudaSpelling, element: (buffer, id, index) => (bf16.has(buffer) ? `moec_bf16(${id}[${index}])` : undefined) };
+  return {
+    ...cudaSpelling,
+    element: (buffer, id, index) => (bf16.has(buffer) ? `moec_bf16(${id}[${index}])` : undefined),
+    stored: (buffer, value) => (bf16.has(buffer) ? `moec_to_bf16(${value})` : undefined),
+  };
 }

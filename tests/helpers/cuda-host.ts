@@ -28,7 +28,7 @@ const shim = `#include <algorithm>
 #include <vector>
 #include <memory>
 struct uint3_ { unsigned x, y, z; };
-thread_local uint3_ blockIdx, threadIdx;
+thread_local uint3_ blockIdx, threadIdx, gridDim;
 thread_local std::barrier<>* blockBarrier;
 #define __global__
 #define __device__
@@ -40,6 +40,7 @@ thread_local std::barrier<>* blockBarrier;
 inline void __syncthreads() { blockBarrier->arrive_and_wait(); }
 inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }
 inline float __uint_as_float(unsigned i) { float f; std::memcpy(&f, &i, 4); return f; }
+inline unsigned __float_as_uint(float f) { unsigned i; std::memcpy(&i, &f, 4); return i; }
 inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 using std::max;
 using std::min;
@@ -80,6 +81,9 @@ inline int __ffs(int x) { return __builtin_ffs(x); }
 // The PTX helpers, emulated.
 typedef const char* moec_shared_addr;
 inline moec_shared_addr moec_smem(const void* p) { return (const char*)p; }
+// Dynamic shared memory: a static of the size the launch gives, aligned already.
+#define MOEC_DYNAMIC_SHARED(name, bytes) alignas(1024) static unsigned char name[bytes]
+inline unsigned char* moec_align1024(unsigned char* p) { return p; }
 inline unsigned bf16Rne(float f) {
   unsigned b;
   std::memcpy(&b, &f, 4);
@@ -126,12 +130,14 @@ template <class F> void launchThreads(unsigned gx, unsigned gy, unsigned gz, uns
     warp = warps[t / 32].get();
     laneId = (int)(t % 32);
     threadIdx = {t, 0, 0};
+    gridDim = {gx, gy, gz};
     // Blocks share the statics standing in for shared memory: one ends (all its threads) before the next begins.
     for (unsigned z = 0; z < gz; z++) for (unsigned y = 0; y < gy; y++) for (unsigned x = 0; x < gx; x++) { blockIdx = {x, y, z}; f(); b.arrive_and_wait(); }
   });
   for (auto& t : ts) t.join();
 }
 template <class F> void launchSerial(unsigned gx, unsigned threads, F f) {
+  gridDim = {gx, 1, 1};
   for (unsigned x = 0; x < gx; x++) for (unsigned t = 0; t < threads; t++) { blockIdx = {x, 0, 0}; threadIdx = {t, 0, 0}; f(); }
 }
 template <class T> void readInto(std::vector<T>& v, const char* path) { FILE* f = std::fopen(path, "rb"); std::fread(v.data(), sizeof(T), v.size(), f); std::fclose(f); }

@@ -14,16 +14,16 @@ import { productsGraph, random } from '../helpers/products.ts';
 function recordingCuda() {
   let next = 0x1000n;
   const uploads = new Map<bigint, ArrayBufferView>();
-  const launches: { entry: string; grid: number[]; block: number[]; args: KernelArg[] }[] = [];
+  const launches: { entry: string; grid: number[]; block: number[]; args: KernelArg[]; shared?: number }[] = [];
   const cuda: Cuda = {
-    device: 'stand-in', capability: [9, 0],
+    device: 'stand-in', capability: [9, 0], maxShared: 227 * 1024,
     compile: (source) => source,
     fn: (_module, entry) => entry,
     alloc: (bytes) => ((next += BigInt(Math.ceil(bytes / 256) * 256 + 256)), next),
     free: () => {},
     upload: (ptr, data) => void uploads.set(ptr, data),
     download: () => {},
-    launch: (fn, grid, block, args) => void launches.push({ entry: fn as string, grid, block, args }),
+    launch: (fn, grid, block, args, shared) => void launches.push({ entry: fn as string, grid, block, args, shared }),
     sync: () => {},
     time: (body) => (body(), 0),
     close: () => {},
@@ -47,11 +47,12 @@ describe('CudaProgram', () => {
   it('uploads bf16 weights as bf16 words, 2 bytes an element, rounded to nearest even; biases as f32', () => {
     const { c, uploads } = run('bf16', 16);
     const uploaded = [...uploads.values()];
-    for (const name of c.bf16) {
+    const weights = c.bf16.filter((name) => program.buffers.find((b) => b.name === name)!.kind === 'param');
+    for (const name of weights) {
       const want = toBf16(params.get(program.buffers.find((b) => b.name === name)!.source)!);
       expect(uploaded.some((u) => u instanceof Uint16Array && u.byteLength === 2 * want.length && u.every((v, i) => v === want[i])), name).toBe(true);
     }
-    expect(uploaded.filter((u) => u instanceof Uint16Array)).toHaveLength(c.bf16.length);
+    expect(uploaded.filter((u) => u instanceof Uint16Array)).toHaveLength(weights.length);
     expect(uploaded).toContain(params.get('be'));
     expect(uploaded).toContain(params.get('b'));
     expect([...run('f32', 16).uploads.values()].some((u) => u instanceof Uint16Array)).toBe(false);
@@ -62,7 +63,8 @@ describe('CudaProgram', () => {
     expect(entries(16)).toEqual(['k0_linear_short', 'k1_gated_linear_short', 'k2_linear_add_short', 'k3_grouped_linear_short', 'k4_linear_short']);
     expect(entries(1000)).toEqual(['k0_linear', 'k1_gated_linear', 'k2_linear_add', 'k3_grouped_linear', 'k4_linear']);
     const tall = run('bf16', 1000).launches[3]!;
-    expect(tall).toMatchObject({ grid: [1, 11, 1], block: [256, 1, 1] });
+    // One column block of 256 by ⌈1000 / 128⌉ + 3 row tiles; 3 stages of (128 + 256) rows of 128 bytes, and 1 KiB.
+    expect(tall).toMatchObject({ grid: [11, 1, 1], block: [256, 1, 1], shared: 3 * 384 * 128 + 1024 });
     expect(tall.args.slice(-2)).toEqual([{ int: 72 }, { int: 40 }]);
   });
 

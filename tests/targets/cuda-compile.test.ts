@@ -1,6 +1,7 @@
 // Every example and every Hugging Face fixture's spec compiled to CUDA C and through nvcc (CUDA 13) for sm_80 and
-// sm_90a with every warning an error, in fp32 and in bf16 (tensor-core matmuls), so a codegen error fails here
-// without a GPU; and `moec compile --target cuda` (--precision too).
+// sm_90a with every warning an error, in fp32 and in bf16 (tensor-core matmuls: mma.sync, and the sm_90a rendering's
+// wgmma, compiled for sm_90a only), so a codegen error fails here without a GPU; and `moec compile --target cuda`
+// (--precision and --arch too).
 // Models share most of their functions (the same rms_norm, the same matmul epilogue at other shapes), so each
 // distinct function is compiled once, in a few sources holding the functions of all models, two nvcc at a time
 // (a third of the time of a compile per model); a failure is reported against every model that has the function,
@@ -14,10 +15,10 @@ import { lowerModel } from '../../compiler/lower/model.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import type { ModelSpec } from '../../compiler/spec/types.ts';
-import { cudaSource, renderProgram, type CudaProgram, type Precision } from '../../targets/cuda/render.ts';
+import { cudaSource, renderProgram, type CudaArch, type CudaProgram, type Precision } from '../../targets/cuda/render.ts';
 import type { CudaManifest } from '../../runtime/cuda/manifest.ts';
 import { fixtureDirs, importedSpec } from '../helpers/fixtures.ts';
-import { nvcc, nvccRelease, type NvccResult } from '../helpers/nvcc.ts';
+import { hopperFlags, nvcc, nvccRelease, type NvccResult } from '../helpers/nvcc.ts';
 import { pool } from '../helpers/pool.ts';
 import { scratch } from '../helpers/spec.ts';
 import { evalExtent } from '../../codegen/grid.ts';
@@ -31,10 +32,13 @@ interface Model {
   cuda: CudaProgram;
 }
 
-const compile = (name: string, spec: ModelSpec, precision: Precision): Model => {
+const compile = (name: string, spec: ModelSpec, precision: Precision, arch: CudaArch = 'sm_80'): Model => {
   const program = scheduleGraph(runPipeline(lowerModel(spec)));
-  return { name: precision === 'f32' ? name : `${name} (${precision})`, cuda: renderProgram(program, { precision }) };
+  return { name: precision === 'f32' ? name : `${name} (${precision}, ${arch})`, cuda: renderProgram(program, { precision, arch }) };
 };
+
+/** The wgmma widths a function's code uses (sm_90a only). */
+const wgmmaWidths = (code: string) => [...code.matchAll(/moec_wgmma_m64n(\d+)\(/g)].map((m) => Number(m[1]));
 
 /** A function of one or more models, compiled once under the name `id`. */
 interface Shared {
@@ -64,10 +68,11 @@ function distinctFunctions(models: Model[]): Map<string, Shared[]> {
       byKey.set(key, shared);
     }
   }
+  // Sources group functions of the same size struct, and those only sm_90a compiles apart.
   const bySizes = new Map<string, Shared[]>();
   for (const [key, f] of byKey) {
-    const sizes = key.slice(0, key.indexOf('\n'));
-    bySizes.set(sizes, [...(bySizes.get(sizes) ?? []), f]);
+    const group = `${key.slice(0, key.indexOf('\n'))} ${wgmmaWidths(f.code).length > 0}`;
+    bySizes.set(group, [...(bySizes.get(group) ?? []), f]);
   }
   return bySizes;
 }
@@ -84,11 +89,12 @@ function units(models: Model[], count: number): Unit[] {
     return Array.from({ length: parts }, (_, p) => group.filter((_, i) => i % parts === p)).map((functions): Unit => {
       const sizes = functions[0]!.users[0]!.model.cuda.sizes;
       // The bf16 helpers (PTX included) above the functions where one uses them; f32 functions compile the same under them.
-      const precision = functions.some((f) => /\bmoec_(bf16|smem)\(/.test(f.code)) ? 'bf16' : 'f32';
-      const source = cudaSource('the functions of several models', functions.length, functions.map((f) => ({ comment: `// ${f.users.map((u) => `${u.model.name}:${u.entry}`).join(', ')}`, code: f.code })), sizes, precision);
+      const precision = functions.some((f) => /\bmoec_(bf16|to_bf16|smem)\(/.test(f.code)) ? 'bf16' : 'f32';
+      const widths = [...new Set(functions.flatMap((f) => wgmmaWidths(f.code)))];
+      const source = cudaSource('the functions of several models', functions.length, functions.map((f) => ({ comment: `// ${f.users.map((u) => `${u.model.name}:${u.entry}`).join(', ')}`, code: f.code })), sizes, precision, widths);
       const file = join(dir, `unit${n++}.cu`);
       writeFileSync(file, source);
-      const unit: Unit = { file, functions, result: run(() => nvcc(file, `${file}.fatbin`)) };
+      const unit: Unit = { file, functions, result: run(() => nvcc(file, `${file}.fatbin`, widths.length ? hopperFlags : undefined)) };
       for (const f of functions) {
         f.unit = unit;
         f.line = lineOf(source, ` ${f.id}(`);
@@ -153,7 +159,7 @@ if (!nvccRelease) {
     ...readdirSync(examples).filter((f) => f.endsWith('.moe')).map((f) => ({ name: basename(f, '.moe'), spec: checkOrThrow(join(examples, f)) })),
     ...fixtureDirs().map((d) => ({ name: `${basename(d)}-fixture`, spec: importedSpec(d) })),
   ];
-  const models = (['f32', 'bf16'] as const).flatMap((precision) => specs.map(({ name, spec }) => compile(name, spec, precision)));
+  const models = ([['f32', 'sm_80'], ['bf16', 'sm_80'], ['bf16', 'sm_90a']] as const).flatMap(([precision, arch]) => specs.map(({ name, spec }) => compile(name, spec, precision, arch)));
   const started = units(models, 6);
   const shared = started.flatMap((u) => u.functions);
 
@@ -164,7 +170,7 @@ if (!nvccRelease) {
   });
 
   describe.each(models)('$name', (model) => {
-    it('compiles with nvcc for sm_80 and sm_90a, warnings as errors', async () => {
+    it('compiles with nvcc (for sm_80 and sm_90a, or sm_90a alone where rendered for it), warnings as errors', async () => {
       const failed = await failures(model, shared);
       expect(failed, `nvcc ${nvccRelease}:\n${failed.join('\n\n')}`).toEqual([]);
     }, 300_000);
@@ -177,7 +183,7 @@ if (!nvccRelease) {
     expect(moec('import', 'hf', fixture, '-o', spec).status).toBe(0);
     const out = join(new URL('../.out/', import.meta.url).pathname, `granitemoe-cuda-${process.pid}`);
     const r = moec('compile', spec, '--target', 'cuda', '-o', out, '--report', '--seq', '16');
-    expect(r.stderr).toMatch(/^wrote .*model\.cu \(\d+ kernels in \d+ functions\), manifest\.json, model\.ts\n$/);
+    expect(r.stderr).toMatch(/^wrote .*model\.cu \(\d+ kernels in \d+ functions, sm_80\), manifest\.json, model\.ts\n$/);
     expect(r.stdout).toMatch(/^kernels\s+\d+ \(\d+ functions\)\ntemporaries\s+\d+ in \d+ planned buffers\n/);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as CudaManifest;
     expect(manifest).toMatchObject({ format: 'moec-compiled/1', target: 'cuda', source: 'model.cu', precision: 'f32' });
@@ -198,21 +204,27 @@ if (!nvccRelease) {
     expect(compiled.ok, compiled.output).toBe(true);
   }, 300_000);
 
-  it('moec compile --target cuda --precision bf16: the bf16 weights and both tile shapes of each matmul in the manifest; the model.cu compiles as written', async () => {
+  it('moec compile --target cuda --precision bf16 --arch sm_90a: the bf16 weights and activations, both tile shapes of each matmul in the manifest (wgmma\'s tall ones); the model.cu compiles as written', async () => {
     const fixture = fixtureDirs().find((d) => d.endsWith('mixtral'))!;
     const spec = join(scratch, 'mixtral-cuda-bf16.moe');
     const moec = (...a: string[]) => spawnSync(process.execPath, [bin, ...a], { encoding: 'utf8' });
     expect(moec('import', 'hf', fixture, '-o', spec).status).toBe(0);
     const out = join(new URL('../.out/', import.meta.url).pathname, `mixtral-cuda-bf16-${process.pid}`);
-    const r = moec('compile', spec, '--target', 'cuda', '--precision', 'bf16', '-o', out);
-    expect(r.stderr).toMatch(/^wrote .*model\.cu \(\d+ kernels in \d+ functions, bf16 weights\), manifest\.json, model\.ts\n$/);
+    const r = moec('compile', spec, '--target', 'cuda', '--precision', 'bf16', '--arch', 'sm_90a', '-o', out);
+    expect(r.stderr).toMatch(/^wrote .*model\.cu \(\d+ kernels in \d+ functions, bf16 weights, sm_90a\), manifest\.json, model\.ts\n$/);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as CudaManifest;
-    expect(manifest).toMatchObject({ target: 'cuda', precision: 'bf16' });
-    const source = (name: string) => manifest.program.buffers.find((b) => b.name === name)!.source;
-    const bf16 = manifest.bf16!.map(source);
+    expect(manifest).toMatchObject({ target: 'cuda', precision: 'bf16', arch: 'sm_90a' });
+    const buffer = (name: string) => manifest.program.buffers.find((b) => b.name === name)!;
+    const bf16 = manifest.bf16!.map((n) => buffer(n).source);
     expect(bf16).toContain('decoder.0.moe.experts.gate');
     expect(bf16).toContain('decoder.0.attn.q.weight');
     expect(bf16.filter((n) => n.includes('router'))).toEqual([]);
+    // Activations only matmuls read: the dispatched rows and the gated product of each MoE layer, among others.
+    const dispatched = manifest.program.kernels.find((k) => k.ops[0] === 'gated_grouped_linear')!.gemm!;
+    expect(manifest.bf16).toContain(dispatched.x);
+    expect(manifest.bf16).toContain(dispatched.out);
+    expect(manifest.bf16!.filter((n) => buffer(n).kind === 'temp').length).toBeGreaterThan(2);
+    expect(manifest.launches.filter((l) => l.block[0] === 256).every((l) => l.shared! > 48 * 1024)).toBe(true);
     // Every gemm kernel but the routers' has a tall and a short launch; exactly one runs at the fixture's sizes.
     const byKernel = new Map<string, CudaManifest['launches']>();
     for (const l of manifest.launches) byKernel.set(l.kernel, [...(byKernel.get(l.kernel) ?? []), l]);
@@ -225,7 +237,8 @@ if (!nvccRelease) {
     }
     const code = readFileSync(join(out, 'model.cu'), 'utf8');
     for (const l of manifest.launches) expect(code).toMatch(new RegExp(`extern "C" __global__ void __launch_bounds__\\(${l.block[0]}(, \\d)?\\) ${l.entry}\\(`));
-    const compiled = await run(() => nvcc(join(out, 'model.cu'), join(out, 'model.fatbin')));
+    expect(code).toContain('wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16');
+    const compiled = await run(() => nvcc(join(out, 'model.cu'), join(out, 'model.fatbin'), hopperFlags));
     expect(compiled.ok, compiled.output).toBe(true);
   }, 300_000);
 }
@@ -242,6 +255,7 @@ it('moec compile and moec run refuse a --precision that is not f32 or bf16, or b
   };
   refused(moec('compile', spec, '--target', 'cuda', '--precision', 'fp8', '-o', out), "--precision must be f32 or bf16, got 'fp8'");
   refused(moec('compile', spec, '--target', 'wgsl', '--precision', 'bf16', '-o', out), "--precision bf16 is the CUDA target's: use it with --target cuda");
+  refused(moec('compile', spec, '--target', 'cuda', '--arch', 'sm_100', '-o', out), "--arch must be sm_80 or sm_90a, got 'sm_100'");
   expect(existsSync(out)).toBe(false);
   const run = (...a: string[]) => moec('run', spec, '--weights', fixture, '--input', join(fixture, 'inputs.json'), '--out', `${out}.safetensors`, ...a);
   refused(run('--target', 'cuda', '--precision', 'BF16'), "--precision must be f32 or bf16, got 'BF16'");

@@ -15,7 +15,7 @@ import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
 import { parseGraph } from '../../compiler/ir/parse.ts';
 import type { KernelProgram } from '../../compiler/kernel/ir.ts';
 import { renderProgram, type Precision } from '../../targets/cuda/render.ts';
-import { shortBelow, wideWarpTile, type MmaTiles } from '../../targets/cuda/mma-gemm.ts';
+import { shortBelow, type MmaTile, type MmaTiles } from '../../targets/cuda/mma-gemm.ts';
 import { roundToBf16 } from '../../runtime/cuda/bf16.ts';
 import { namedOutputs, referenceExecutor } from '../../runtime/run-model.ts';
 import { openSafetensors } from '../../runtime/safetensors/index.ts';
@@ -159,16 +159,18 @@ describe.runIf(gxx)('the tensor-core matmul (bf16), its PTX emulated', () => {
   };
   const randomParams = (g: ReturnType<typeof parseGraph>) => new Map(g.params.map((p, s) => [p.name, random(p.type.shape.reduce<number>((a, d) => a * Number(d), 1), s + 1)]));
 
+  // A smaller tall tile: 64×128 with 4 warps of 32×64, 2 stages, row tiles rastered in pairs (a partial last pair).
+  const small: MmaTile = { bm: 64, bn: 128, warpsM: 2, warpsN: 2, stages: 2, minBlocks: 1, raster: 2 };
   // [rows, N, K]: element-by-element copies (K % 8 ≠ 0), grouped rows few enough for the short tiles, plain ones not;
-  // 16-byte copies with every product on tall tiles, N past a tile and the gate's 64-column blocks; everything on short
-  // tiles with K ending mid-step; one row. And the tall tiles with 4 warps of 64×64 instead of 8 of 64×32.
+  // 16-byte copies with every product on tall tiles, N past a tile and the gate's 128-column blocks; everything on
+  // short tiles with K ending mid-step; one row. And the smaller tall tile.
   const products = (gxx ? [[130, 72, 37], [300, 200, 64], [40, 136, 48], [1, 24, 16], [300, 200, 64, 1]] : []).map(([rows, N, K, wide]) => {
     const g = productsGraph(N!, K!);
     const third = Math.floor(rows! / 3);
     const inputs = { x: roundToBf16(random(rows! * K!, 99)), offsets: Int32Array.from([0, third, third, rows!]) };
     const tiles = { grouped: rows! < 3 * shortBelow ? 'short' : 'tall', plain: rows! < shortBelow ? 'short' : 'tall' };
-    const name = `rows ${rows}, width ${N}, inner ${K} (grouped ${tiles.grouped}, plain ${tiles.plain}${wide ? ', 64×64 warps' : ''})`;
-    return { name, ...check(`bf16-products-${rows}-${N}-${K}${wide ? '-wide' : ''}`, scheduleGraph(g), randomParams(g), inputs, rows!, wide ? { tall: wideWarpTile } : undefined) };
+    const name = `rows ${rows}, width ${N}, inner ${K} (grouped ${tiles.grouped}, plain ${tiles.plain}${wide ? ', 64×128 tiles' : ''})`;
+    return { name, ...check(`bf16-products-${rows}-${N}-${K}${wide ? '-wide' : ''}`, scheduleGraph(g), randomParams(g), inputs, rows!, wide ? { tall: small } : undefined) };
   });
   it.runIf(gxx).each(products)('$name: the loop nests\' outputs', async (c) => {
     const got = await c.out;

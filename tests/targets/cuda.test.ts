@@ -9,7 +9,7 @@ import { evalExtent } from '../../codegen/grid.ts';
 import { renderKernel, renderProgram } from '../../targets/cuda/render.ts';
 import { cudaFloat, cudaInt } from '../../targets/cuda/spelling.ts';
 import { groupedGemm } from '../../targets/cuda/grouped-gemm.ts';
-import { shortTile, tallTile, wideWarpTile } from '../../targets/cuda/mma-gemm.ts';
+import { hopperTile, shortTile, tallTile, type MmaTile } from '../../targets/cuda/mma-gemm.ts';
 import { productsGraph } from '../helpers/products.ts';
 
 /** y[r] = sqrt(Σ_j x[r, j]) over rows r: one grid loop and a serial loop in each thread. */
@@ -159,9 +159,10 @@ describe('bf16 precision', () => {
   const fn = (entry: string) => cuda.functions.find((f) => f.entry === entry)!.code;
   const bufferNamed = (source: string) => program.buffers.find((b) => b.kind === 'param' && b.source === source)!.name;
 
-  it("stores every matmul's weights as bf16 words, and nothing else", () => {
+  it("stores every matmul's weights as bf16 words, and the gated product only the next matmul reads", () => {
     expect(cuda.precision).toBe('bf16');
-    expect(cuda.bf16.sort()).toEqual(['w', 'wg', 'wu', 'r', 'we'].map(bufferNamed).sort());
+    const gated = program.kernels.find((x) => x.ops[0] === 'gated_linear')!.gemm!.out;
+    expect(cuda.bf16.sort()).toEqual([...['w', 'wg', 'wu', 'r', 'we'].map(bufferNamed), gated].sort());
     // Biases stay f32; weights are raw 16-bit words (NVRTC has no cuda_bf16.h to include).
     const k = program.kernels.find((x) => x.ops[0] === 'grouped_linear')!;
     const param = (name: string) => `b${k.buffers.findIndex((b) => b.name === name)}`;
@@ -204,30 +205,38 @@ describe('bf16 precision', () => {
     }
   });
 
-  it('grids: tall tiles walk 128-wide column blocks first, short ones their row tiles; grouped row tiles are packed over the experts', () => {
+  it('grids: column blocks × row tiles on one axis; grouped row tiles are packed over the experts', () => {
     const grid = (op: string, variant: number, rows: number) => launches(op)[variant]!.launch.grid.map((e) => evalExtent(e, { rows }));
-    expect(grid('linear', 0, 1000)).toEqual([1, 8, 1]);
+    expect(grid('linear', 0, 1000)).toEqual([8, 1, 1]);
     expect(grid('linear', 1, 40)).toEqual([2, 1, 1]);
-    // Gated: 64 outputs a block (its 128 weight rows are the gate's and the up projection's, interleaved).
-    expect(grid('gated_linear', 0, 1000)).toEqual([2, 8, 1]);
-    expect(grid('gated_linear', 1, 40)).toEqual([2, 2, 1]);
+    // Gated: half the weight rows in outputs (the gate's and the up projection's rows interleave): 64 a short block.
+    expect(grid('gated_linear', 0, 1000)).toEqual([8, 1, 1]);
+    expect(grid('gated_linear', 1, 40)).toEqual([4, 1, 1]);
     // ⌈rows / BM⌉ + one partial tile per expert: 16 tokens over 3 experts launch 4 short tiles, not 3 × a full grid.
     expect(grid('grouped_linear', 1, 16)).toEqual([4, 1, 1]);
-    expect(grid('grouped_linear', 0, 1000)).toEqual([1, 11, 1]);
+    expect(grid('grouped_linear', 0, 1000)).toEqual([11, 1, 1]);
+    // Dynamic shared memory: the stages and 1 KiB of alignment.
+    expect(launches('linear')[0]!.launch.shared).toBe(3 * (128 + 256) * 128 + 1024);
+    expect(launches('linear')[1]!.launch.shared).toBe(4 * (32 + 128) * 128 + 1024);
+  });
+
+  it('rasters the blocks: 8 row tiles at a time for tall tiles, walking those first; every row tile of a column block for short ones', () => {
+    expect(fn(launches('linear')[0]!.entry)).toContain('const int per = 8;');
+    expect(fn(launches('linear')[1]!.entry)).toContain('const int per = rowTiles;');
   });
 
   it('finds a grouped tile\'s expert from the offsets, a warp\'s lanes 32 experts at a time', () => {
     const code = fn(launches('grouped_linear')[0]!.entry);
     expect(code).toMatch(/const int start = l_e < 3 \? b\d\[l_e\] : 0;/);
     expect(code).toContain('__ballot_sync(0xffffffffu, through > t)');
-    expect(code).toContain('int t = (int)blockIdx.y;');
-    expect(fn(launches('grouped_linear')[1]!.entry)).toContain('int t = (int)blockIdx.x;');
-    expect(fn(launches('linear')[0]!.entry)).toContain('const int m0 = (int)blockIdx.y * BM;\n  if (m0 >= rows) { return; }');
+    expect(code).toContain('int t = tile;');
+    expect(fn(launches('linear')[0]!.entry)).toContain('const int m0 = tile * BM;\n  if (m0 >= rows) { return; }');
   });
 
   it('runs the epilogue in f32 on the accumulators: bias by expert, activation, the gate\'s second accumulator, residual', () => {
     expect(fn(launches('gated_linear')[0]!.entry)).toContain('const float l_u = acc[i][j + NI / 2][q];');
-    expect(fn(launches('gated_linear')[0]!.entry)).toMatch(/= \(\(l_v \/ \(1\.0f \+ expf\(\(-l_v\)\)\)\) \* l_u\);/);
+    // Rounded to bf16 as stored: only the next matmul reads the gated product.
+    expect(fn(launches('gated_linear')[0]!.entry)).toMatch(/= moec_to_bf16\(\(\(l_v \/ \(1\.0f \+ expf\(\(-l_v\)\)\)\) \* l_u\)\);/);
     expect(fn(launches('linear_add')[1]!.entry)).toMatch(/= \(l_v \+ b\d\[\(\(l_row \* N\) \+ l_n\)\]\);/);
     expect(fn(launches('grouped_linear')[0]!.entry)).toMatch(/b4\[\(long long\)l_row \* N \+ l_n\] = fmaxf\(\(l_v \+ b3\[\(\(l_e \* N\) \+ l_n\)\]\), 0\.0f\);/);
   });
@@ -256,15 +265,78 @@ it('renders a standalone grouped bf16 matmul for kernel benchmarks (Mixtral\'s g
   expect(program.kernels.map((k) => k.ops[0])).toEqual(['gated_grouped_linear']);
   expect(cuda.bf16.map((b) => program.buffers.find((x) => x.name === b)!.source)).toEqual(['w', 'wu']);
   expect(cuda.kernels.map((k) => k.entry)).toEqual(['k0_gated_grouped_linear', 'k0_gated_grouped_linear_short']);
-  expect(cuda.kernels[0]!.launch.grid.map((e) => evalExtent(e, { rows: 8192 }))).toEqual([224, 72, 1]);
-  expect(cuda.kernels[1]!.launch.grid.map((e) => evalExtent(e, { rows: 32 }))).toEqual([9, 224, 1]);
+  // 112 column blocks of 128 outputs × (64 + 8) row tiles; 224 of 64 × (1 + 8).
+  expect(cuda.kernels[0]!.launch.grid.map((e) => evalExtent(e, { rows: 8192 }))).toEqual([112 * 72, 1, 1]);
+  expect(cuda.kernels[1]!.launch.grid.map((e) => evalExtent(e, { rows: 32 }))).toEqual([224 * 9, 1, 1]);
 });
 
 it('takes other tile shapes for tuning, and refuses ones that do not fit', () => {
   const program = scheduleGraph(productsGraph(72, 40));
-  const wide = renderProgram(program, { precision: 'bf16', tiles: { tall: wideWarpTile } });
-  expect(wide.kernels[0]!.launch.block).toEqual([128, 1, 1]);
-  expect(wide.functions[0]!.code).toContain('constexpr int NI = 8;');
-  expect(() => renderProgram(program, { precision: 'bf16', tiles: { tall: { ...tallTile, stages: 4 } } })).toThrow('4 stages of 256 rows of 64 bytes pass the 48 KiB of static shared memory');
+  const small: MmaTile = { bm: 64, bn: 128, warpsM: 2, warpsN: 2, stages: 2, minBlocks: 1, raster: 2 };
+  const other = renderProgram(program, { precision: 'bf16', tiles: { tall: small } });
+  expect(other.kernels[0]!.launch).toMatchObject({ block: [128, 1, 1], shared: 2 * 192 * 128 + 1024 });
+  expect(other.functions[0]!.code).toContain('constexpr int NI = 8;');
+  expect(() => renderProgram(program, { precision: 'bf16', tiles: { tall: { ...tallTile, stages: 5 } } })).toThrow('5 stages of 384 rows of 128 bytes take 246784 bytes of shared memory, past the 232448 a block may have');
   expect(() => renderProgram(program, { precision: 'bf16', tiles: { short: { ...shortTile, bm: 24 } } })).toThrow('warp tiles must be whole m16 × n16 tiles');
+  expect(() => renderProgram(program, { precision: 'bf16', tiles: { tall: hopperTile } })).toThrow('wgmma needs sm_90a, and the program is rendered for sm_80');
+  expect(() => renderProgram(program, { precision: 'bf16', arch: 'sm_90a', tiles: { tall: { ...hopperTile, bm: 96 } } })).toThrow('wgmma tiles are 64-row warpgroup tiles');
+});
+
+describe('bf16 on sm_90a', () => {
+  const program = scheduleGraph(productsGraph(72, 40));
+  const cuda = renderProgram(program, { precision: 'bf16', arch: 'sm_90a' });
+  const tall = cuda.kernels.filter((k) => !k.entry.endsWith('_short'));
+  const code = (entry: string) => cuda.functions.find((f) => f.entry === entry)!.code;
+
+  it('multiplies tall tiles with wgmma: two warpgroups of 64 × 256, 4 stages of dynamic shared memory', () => {
+    expect(cuda.arch).toBe('sm_90a');
+    for (const k of tall) {
+      expect(k.launch).toMatchObject({ block: [256, 1, 1], shared: 4 * 384 * 128 + 1024 });
+      expect(code(k.entry)).toContain('moec_wgmma_m64n256(acc, moec_wgmma_desc(a + ks * 32), moec_wgmma_desc(b + ks * 32));');
+      expect(code(k.entry)).toContain('constexpr int AHEAD = 2;');
+    }
+    // Short tiles stay on mma.sync (32 rows: half a warpgroup's 64).
+    for (const k of cuda.kernels.filter((x) => x.entry.endsWith('_short'))) expect(code(k.entry)).toContain('moec_mma_bf16(');
+    expect(cuda.source.match(/__device__ __forceinline__ void moec_wgmma_m64n256\(/g)).toHaveLength(1);
+    expect(cuda.source.match(/__device__ __forceinline__ unsigned long long moec_wgmma_desc\(/g)).toHaveLength(1);
+    expect(renderProgram(program, { precision: 'bf16' }).source).not.toMatch(/moec_wgmma_|wgmma\.mma_async/);
+  });
+
+  it('a gated tile holds the gate in accumulators 0 … 63 and the up projection in 64 … 127', () => {
+    const gated = tall.find((k) => k.name === program.kernels.find((x) => x.ops[0] === 'gated_linear')!.name)!;
+    expect(code(gated.entry)).toContain('const float l_u = acc[(j + BN / 16) * 4 + q];');
+    expect(code(gated.entry)).toContain('const int n = n0 + (r / GROUP) * (GROUP / 2) + r % (GROUP / 2);');
+    expect(code(gated.entry)).toContain('constexpr int GROUP = 256;');
+  });
+});
+
+it('a loop nest writing an activation only matmuls read stores it as bf16; one that another kernel reads stays f32', () => {
+  const g = parseGraph(`graph normed {
+  input %x: f32[rows, 64]
+  param @n: f32[64]
+  param @w: f32[32, 64]
+  %0 = rms_norm(%x, @n) {eps = 1e-05} : f32[rows, 64]
+  %1 = linear(%0, @w) : f32[rows, 32]
+  %2 = rms_norm(%x, @n) {eps = 1e-06} : f32[rows, 64]
+  %3 = linear(%2, @w) : f32[rows, 32]
+  %4 = add(%2, %x) : f32[rows, 64]
+  output y = %1
+  output z = %3
+  output s = %4
+}`);
+  const p = scheduleGraph(g);
+  const c = renderProgram(p, { precision: 'bf16' });
+  const norms = p.kernels.filter((k) => k.ops[0] === 'rms_norm');
+  expect(norms).toHaveLength(2);
+  const normCode = (k: Kernel) => c.functions.find((f) => f.entry === c.kernels.find((x) => x.name === k.name)!.entry)!.code;
+  const written = (k: Kernel) => k.buffers.find((b) => b.access === 'write')!.name;
+  expect(c.bf16).toContain(written(norms[0]!));
+  expect(c.bf16).not.toContain(written(norms[1]!));
+  expect(normCode(norms[0]!)).toMatch(/\] = moec_to_bf16\(/);
+  expect(normCode(norms[0]!)).toContain('unsigned short* __restrict__');
+  expect(normCode(norms[1]!)).not.toContain('moec_to_bf16');
+  // The matmul reading it copies x's tiles with cp.async; the other rounds f32 x as it stores it.
+  const linear = (i: number) => c.functions.find((f) => f.entry === c.kernels.find((x) => x.name === p.kernels.filter((k) => k.ops[0] === 'linear')[i]!.name)!.entry)!.code;
+  expect(linear(0)).toContain('auto loadX = [&](int stage, int kt) {');
+  expect(linear(1)).toContain('auto storeX = [&](int stage) {');
 });
