@@ -4,13 +4,16 @@
 // speed-ups and the fraction of the roofline printed. Writes a JSON and a markdown table.
 //
 //   npm run bench:cuda -- [--precision bf16|f32] [--arch sm_80|sm_90a] [--shapes mixtral,qwen,olmoe] [--tokens …]
-//                         [--torch DIR] [--out FILE]
+//                         [--torch DIR] [--out FILE] [--profile]
+// --profile: each kernel timed on its own (events around each launch), the layer's time split by op.
+// --tall JSON: fields of the tall tile to change (targets/cuda/mma-gemm.ts MmaTile), for tuning.
 // The CUDA C is rendered for the GPU (sm_90a's wgmma on an H100) unless --arch says otherwise.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
+import { archTiles } from '../../targets/cuda/mma-gemm.ts';
 import { archOf, archs, cudaCompiled, renderProgram, type CudaArch, type Precision } from '../../targets/cuda/render.ts';
 import { openCuda, type Cuda } from '../../runtime/cuda/driver.ts';
 import { CudaProgram } from '../../runtime/cuda/run.ts';
@@ -21,6 +24,8 @@ const { values } = parseArgs({
   options: {
     precision: { type: 'string', default: 'bf16' },
     arch: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    tall: { type: 'string' },
     shapes: { type: 'string', default: 'mixtral,qwen,olmoe' },
     tokens: { type: 'string' },
     torch: { type: 'string' },
@@ -51,6 +56,8 @@ interface Row {
   shape: string; tokens: number; ms: number; tflops: number; rooflineMs: number;
   torch: Record<string, number>;
   check?: { relL2: number; sameExperts: number };
+  /** With --profile: milliseconds a layer spends in each op (kernels named by op, variants together). */
+  profile?: Record<string, number>;
 }
 
 function benchLayer(cuda: Cuda, arch: CudaArch, key: string): Row[] {
@@ -58,7 +65,7 @@ function benchLayer(cuda: Cuda, arch: CudaArch, key: string): Row[] {
   const graph = moeLayerGraph(shape);
   // The dispatch's counting sort as parallel passes (one thread would copy every token row).
   const program = splitDispatch(scheduleGraph(graph));
-  const p = new CudaProgram(cuda, program, planMemory(program), cudaCompiled(renderProgram(program, { precision, arch })));
+  const p = new CudaProgram(cuda, program, planMemory(program), cudaCompiled(renderProgram(program, { precision, arch, ...(values.tall ? { tiles: { tall: { ...archTiles(arch).tall, ...JSON.parse(values.tall) } } } : {}) })));
   const byName = new Map(graph.params.map((q) => [q.name, q]));
   const t0 = performance.now();
   p.load((name) => paramTensor(byName.get(name)!));
@@ -77,8 +84,19 @@ function benchLayer(cuda: Cuda, arch: CudaArch, key: string): Row[] {
       return ms;
     }).sort((a, b) => a - b);
     const ms = runs[1]!;
+    let profile: Record<string, number> | undefined;
+    if (values.profile) {
+      const perKernel = new Map<string, number>();
+      const times = 5;
+      p.run(r, { repeat: times, perKernel });
+      profile = {};
+      for (const [k, t] of perKernel) {
+        const op = k.replace(/^k\d+_/, '');
+        profile[op] = (profile[op] ?? 0) + t / times;
+      }
+    }
     const used = new Set(out.experts as Int32Array).size;
-    const row: Row = { shape: key, tokens, ms, tflops: layerFlops(shape, tokens) / (ms / 1000) / 1e12, rooflineMs: rooflineMs(shape, tokens, used), torch: {} };
+    const row: Row = { shape: key, tokens, ms, tflops: layerFlops(shape, tokens) / (ms / 1000) / 1e12, rooflineMs: rooflineMs(shape, tokens, used), torch: {}, ...(profile ? { profile } : {}) };
     for (const t of torchFile?.results.filter((t) => t.shape === key && t.tokens === tokens) ?? []) row.torch[t.variant] = t.ms;
     if (values.torch) row.check = compareWithTorch(values.torch, key, tokens, out.y as Float32Array, out.experts as Int32Array, shape.topK);
     rows.push(row);
@@ -97,13 +115,14 @@ cuda.close();
 const variants = [...new Set(torchFile?.results.map((t) => t.variant) ?? [])];
 const fastest = (r: Row) => Math.min(...variants.map((v) => r.torch[v] ?? Infinity));
 const lines = [
-  `device: ${cuda.device}; moec CUDA C in ${precision} for ${arch}${torchFile ? `; PyTorch: ${torchFile.machine}` : ''}`,
+  `device: ${cuda.device}; moec CUDA C in ${precision} for ${arch}${values.tall ? ` (tall tile ${values.tall})` : ''}${torchFile ? `; PyTorch: ${torchFile.machine}` : ''}`,
   '',
   `| layer | tokens | moec ms | TFLOP/s | roofline ms | of roofline | ${variants.map((v) => `PyTorch ${v} ms | speed-up`).join(' | ')} | y rel L2 vs PyTorch f32 | same experts |`,
   `|---|---|---|---|---|---|${variants.map(() => '---|---|').join('')}---|---|`,
   ...rows.map((r) => `| ${shapes[r.shape]!.name} | ${r.tokens} | ${r.ms.toFixed(3)} | ${r.tflops.toFixed(1)} | ${r.rooflineMs.toFixed(3)} | ${(r.rooflineMs / r.ms * 100).toFixed(0)}% | ${variants.map((v) => (r.torch[v] === undefined ? '– | –' : `${r.torch[v]!.toFixed(3)} | ${(r.torch[v]! / r.ms).toFixed(2)}×`)).join(' | ')} | ${r.check ? r.check.relL2.toExponential(2) : '–'} | ${r.check ? `${(100 * r.check.sameExperts).toFixed(2)}%` : '–'} |`),
   '',
   variants.length ? `faster than the fastest PyTorch variant at ${rows.filter((r) => r.ms < fastest(r)).length} of ${rows.length} shapes` : '',
+  ...(values.profile ? ['', 'Each kernel timed on its own (ms; launches one after another, so the sum is a little over the layer\'s time):', '', ...rows.map((r) => `- ${shapes[r.shape]!.name}, ${r.tokens} tokens: ${Object.entries(r.profile!).map(([op, t]) => `${op} ${t.toFixed(3)}`).join(', ')}`)] : []),
 ];
 console.log(lines.join('\n'));
 writeFileSync(`${values.out}.json`, JSON.stringify({ device: cuda.device, precision, arch, torchMachine: torchFile?.machine, rows }, null, 2));

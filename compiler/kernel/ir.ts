@@ -82,6 +82,8 @@ export interface DispatchSpec {
   capacity: Expr;
   /** A scratch array of `experts` i32 the parallel form may use for counts and row starts. */
   counts: string;
+  /** A scratch array of tokens · 2 · experts i32 the parallel form may use for per-chunk counts. */
+  chunks: string;
 }
 
 /** softmax(scale·q·kᵀ + bias [+ causal mask]) · v, as the attention op defines it (q [batch, qLen, heads, headDim]). */

@@ -96,8 +96,9 @@ export class CudaProgram {
     return { ptrs, perRun };
   }
 
-  /** Launches every kernel once in order (`repeat` times for timing). */
-  private launchAll(ptrs: Map<string, bigint>, sizes: Record<string, number>, repeat: number): void {
+  /** Launches every kernel once in order (`repeat` times for timing); with `perKernel`, each launch timed on its own
+   * (events around it) and its milliseconds added under its kernel's name. */
+  private launchAll(ptrs: Map<string, bigint>, sizes: Record<string, number>, repeat: number, perKernel?: Map<string, number>): void {
     const sizeArg: KernelArg = {
       ints: Int32Array.from(this.compiled.sizes, (s) => {
         const v = sizes[s];
@@ -111,16 +112,24 @@ export class CudaProgram {
       const k = kernels.get(l.kernel)!;
       const grid = l.grid.map((e) => evalExtent(e, sizes));
       const args: KernelArg[] = [...k.buffers.map((b) => ({ ptr: ptrs.get(b.name)! })), sizeArg, ...(l.ints ?? []).map((v) => ({ int: v }))];
-      return [{ fn: this.fns[i], grid, block: l.block, args, shared: l.shared ?? 0 }];
-    });
-    for (let rep = 0; rep < repeat; rep++) for (const l of launches) if (l.grid.every((g) => g > 0)) this.cuda.launch(l.fn, l.grid, l.block, l.args, l.shared);
+      return [{ kernel: l.kernel, fn: this.fns[i], grid, block: l.block, args, shared: l.shared ?? 0 }];
+    }).filter((l) => l.grid.every((g) => g > 0));
+    for (let rep = 0; rep < repeat; rep++) {
+      for (const l of launches) {
+        const launch = () => this.cuda.launch(l.fn, l.grid, l.block, l.args, l.shared);
+        if (perKernel) perKernel.set(l.kernel, (perKernel.get(l.kernel) ?? 0) + this.cuda.time(launch));
+        else launch();
+      }
+    }
   }
 
-  run(r: CudaRun, options: { repeat?: number; time?: (ms: number) => void } = {}): Record<string, Storage> {
+  /** Runs the program: `repeat` times with `time` given the GPU milliseconds of all of them; `perKernel` collects
+   * each kernel's own milliseconds (summed over the repeats; each launch then waits for the one before). */
+  run(r: CudaRun, options: { repeat?: number; time?: (ms: number) => void; perKernel?: Map<string, number> } = {}): Record<string, Storage> {
     this.load(r.params);
     const { ptrs, perRun } = this.bind(r);
     try {
-      const ms = this.cuda.time(() => this.launchAll(ptrs, r.sizes, options.repeat ?? 1));
+      const ms = this.cuda.time(() => this.launchAll(ptrs, r.sizes, options.repeat ?? 1, options.perKernel));
       options.time?.(ms);
       const out: Record<string, Storage> = {};
       for (const o of this.program.outputs) {

@@ -30,6 +30,8 @@ export interface MmaTile {
   minBlocks: number;
   raster: number;
   wgmma?: boolean;
+  /** wgmma: product groups left running while the next step's copies are issued (1 unless given; 0 waits for each). */
+  inFlight?: number;
 }
 
 /**
@@ -56,8 +58,10 @@ export const shortBelow = 64;
 /** Outputs along N a block computes: BN, or half of it for a gated product (its weight rows interleave gate and up). */
 export const outputColumns = (g: GemmSpec, t: MmaTile) => (g.weights.length === 2 ? t.bn / 2 : t.bn);
 
-/** Copies of x run this many steps ahead of the product: all but one stage, or two with wgmma's group in flight. */
-const ahead = (t: MmaTile) => (t.wgmma ? t.stages - 2 : t.stages - 1);
+/** wgmma groups in flight after each step. */
+const inFlight = (t: MmaTile) => (t.wgmma ? (t.inFlight ?? 1) : 0);
+/** Copies run this many steps ahead of the product: all but one stage, less the stages products in flight read. */
+const ahead = (t: MmaTile) => t.stages - 1 - inFlight(t);
 
 /** Dynamic shared memory a block of this tile takes: the stages, and 1 KiB to align them to 1024 bytes. */
 export const sharedBytes = (t: MmaTile) => t.stages * (t.bm + t.bn) * 128 + 1024;
@@ -95,7 +99,7 @@ function checkTile(t: MmaTile, arch: CudaArch): void {
     if (t.bm % 64 !== 0 || t.bn % 16 !== 0 || t.bn > 256) throw new Error(`${what}: wgmma tiles are 64-row warpgroup tiles by 16 … 256 weight rows in steps of 16`);
   } else if (t.bm % (16 * t.warpsM) !== 0 || t.bn % (16 * t.warpsN) !== 0) throw new Error(`${what}: warp tiles must be whole m16 × n16 tiles`);
   if ((t.bm * 8) % threads !== 0 || (t.bn * 8) % threads !== 0) throw new Error(`${what}: the tiles' 16-byte chunks must spread evenly over the ${threads} threads`);
-  if (t.stages < (t.wgmma ? 3 : 2)) throw new Error(`${what}: too few stages for the copies to run ahead`);
+  if (ahead(t) < 1) throw new Error(`${what}: too few stages for the copies to run ahead`);
   if (sharedBytes(t) > sharedLimit) throw new Error(`${what}: ${t.stages} stages of ${t.bm + t.bn} rows of 128 bytes take ${sharedBytes(t)} bytes of shared memory, past the ${sharedLimit} a block may have`);
 }
 
@@ -115,7 +119,7 @@ export function renderMmaGemm(k: Kernel, g: GemmSpec, sizes: string[], bf16: Rea
   const code = template({
     entry, threads, minBlocks: t.minBlocks,
     params: k.buffers.map((b) => bufferParam(b, id(b.name), bf16)),
-    bm: t.bm, bn: t.bn, stages: t.stages, ahead: ahead(t), raster: t.raster, wgmma: !!t.wgmma,
+    bm: t.bm, bn: t.bn, stages: t.stages, ahead: ahead(t), inFlight: inFlight(t), raster: t.raster, wgmma: !!t.wgmma,
     group: t.wgmma ? t.bn : wnt,
     wn: t.warpsN, wmt: t.bm / t.warpsM, wnt, mi: t.bm / t.warpsM / 16, ni: wnt / 8,
     aChunks: (t.bm * 8) / threads, bChunks: (t.bn * 8) / threads,

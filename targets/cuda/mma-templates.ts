@@ -79,8 +79,8 @@ __device__ __forceinline__ void moec_mma_bf16(float (&d)[4], const unsigned (&a)
  *   from shared memory by ldmatrix (the weights are [n][k], which is the .col layout mma wants);
  * - wgmma (sm_90a): BM/64 warpgroups, each a 64 × BN tile in one m64nBNk16 instruction a k16 step, its operands read
  *   by the tensor cores from shared memory through descriptors, asynchronously: the next step's copies are issued
- *   while a step's products run, one product group stays in flight, and the copies run AHEAD = STAGES - 2 steps
- *   ahead so that they never overwrite the stage it reads.
+ *   while a step's products run, one product group stays in flight (or none), and the copies run AHEAD =
+ *   STAGES - 2 (or 1) steps ahead so that they never overwrite the stage it reads.
  *
  * A gated product (act(x·wg) ⊙ x·wu) multiplies one tile of interleaved weight rows: in each group of GROUP rows
  * (a warp's columns for mma.sync, the whole tile for wgmma), the first half are the gate's and the second the up
@@ -285,7 +285,7 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
 #pragma unroll
     for (int ks = 0; ks < BK / 16; ks++) { moec_wgmma_m64n{{bn}}(acc, moec_wgmma_desc(a + ks * 32), moec_wgmma_desc(b + ks * 32)); }
     moec_wgmma_commit();
-    moec_wgmma_wait<1>();
+    moec_wgmma_wait<{{inFlight}}>();
     moec_wgmma_hold(acc);
   };
 {{else}}

@@ -139,6 +139,8 @@ export const routingOps: Record<string, OpLowering> = {
     const D = dim(x!.shape[1]!);
     const used = scratch('i32', E);
     const next = scratch('i32', E);
+    // The parallel form's per-chunk table (compiler/kernel/parallel-dispatch.ts): 2E ints for each of at most T chunks.
+    const chunks = scratch('i32', numel([idx!.shape[0]!, 2 * E]));
     const t = ivar('t');
     const j = ivar('j');
     const e = ivar('e');
@@ -151,7 +153,7 @@ export const routingOps: Record<string, OpLowering> = {
         ? toI(un('neg', un('floor', un('neg', div(mul(toF(mul(groupLen, K)), f(attrs.capacity_factor)), f(E))))))
         : i(2 ** 30);
     const copy = add(mul(t, K), j);
-    dispatch({ x: x!.buffer, idx: idx!.buffer, rows: rows!.buffer, offsets: offsets!.buffer, slots: slots!.buffer, experts: E, tokens: T, k: K, width: D, rowCount: dim(rows!.shape[0]!), group, capacity: cap, counts: next });
+    dispatch({ x: x!.buffer, idx: idx!.buffer, rows: rows!.buffer, offsets: offsets!.buffer, slots: slots!.buffer, experts: E, tokens: T, k: K, width: D, rowCount: dim(rows!.shape[0]!), group, capacity: cap, counts: next, chunks });
     return [
       loop('e', i(E), [store(offsets!.buffer, e, i(0))]),
       store(offsets!.buffer, i(E), i(0)),
