@@ -1,8 +1,9 @@
 // Renders a kernel program as CUDA C: one `extern "C" __global__` function per kernel from the handlebars templates
 // in templates.ts, all in one source. A loop nest's outer chain of parallel loops becomes the grid (one thread per
 // iteration, the flat thread index decoded into the loop variables, threads past the total returning); everything
-// inside runs as written in each thread. Kernels with a `gemm` description are the tiled matmul of gemm.ts (fp32),
-// or in bf16 mode the tensor-core matmul of mma-gemm.ts in two tile shapes, each launched at the sizes it suits.
+// inside runs as written in each thread. Kernels with a `gemm` description are the tiled matmul of gemm.ts (fp32;
+// narrow-gemm.ts where a row has few outputs: routers), or in bf16 mode the tensor-core matmul of mma-gemm.ts in two
+// tile shapes, each launched at the sizes it suits.
 // Kernels whose code is the same (the same op on the same shapes in every layer) share one function, so nvcc and
 // NVRTC compile each once: the manifest names the function that runs each kernel.
 import Handlebars from 'handlebars';
@@ -14,6 +15,7 @@ import { ceilDiv } from '../../codegen/gemm.ts';
 import { halfWeightBuffers } from '../../codegen/half-weights.ts';
 import { fusable, renderAttention } from './attention.ts';
 import { renderGemm } from './gemm.ts';
+import { isNarrow, renderNarrowGemm } from './narrow-gemm.ts';
 import { bf16Activations } from './bf16-activations.ts';
 import { archTiles, renderMmaGemms, type MmaTiles } from './mma-gemm.ts';
 import { bf16Helpers, ptxHelpers } from './mma-templates.ts';
@@ -145,7 +147,7 @@ export function renderProgram(p: KernelProgram, options: RenderOptions = {}): Cu
     // product of f32 and bf16 weights, which no model has, would fall to its loop nest).
     const g = k.gemm!;
     if (g.weights.some((w) => bf16.has(w))) return [renderKernel(k, sizes, ENTRY, bf16)];
-    return [renderGemm(k, g, sizes, ENTRY, bf16)];
+    return [isNarrow(g) ? renderNarrowGemm(k, g, sizes, ENTRY, bf16) : renderGemm(k, g, sizes, ENTRY, bf16)];
   };
   // The first kernel with a given code names the function; the others launch it too.
   const byCode = new Map<string, { entry: string; f: CudaFunction; uses: number }>();

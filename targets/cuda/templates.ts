@@ -136,3 +136,78 @@ export const gemmTemplate = `extern "C" __global__ void __launch_bounds__({{thre
   }
 }
 `;
+
+/**
+ * A matrix product with few outputs a row (targets/cuda/narrow-gemm.ts): warp w of block b takes rows
+ * (8b + w)·R … + R - 1, lane l the k in 4l + 128j (16-byte loads where K is a multiple of 4), R × N partial sums a
+ * lane, added across the warp by shuffles; output q = r·N + n of the warp's is written by lane q % 32.
+ */
+export const narrowGemmTemplate = `extern "C" __global__ void __launch_bounds__({{threads}}) {{entry}}({{#each params}}{{{this}}}, {{/each}}const moec_sizes sizes, const int N, const int K) {
+  constexpr int R = {{r}};
+  constexpr int NN = {{n}};
+  struct alignas(16) f32x4 { float x, y, z, w; };
+  const int lane = (int)threadIdx.x & 31;
+  const int r0 = {{{rowStart}}};
+  const int rows = {{{rowCount}}};
+  const int m0 = ((int)blockIdx.x * {{warps}} + ((int)threadIdx.x >> 5)) * R;
+  if (m0 >= rows) { return; }
+  const float* __restrict__ x = {{x}} + (long long)(r0 + m0) * K;
+  const float* __restrict__ w = {{w}};
+  float acc[R][NN];
+#pragma unroll
+  for (int r = 0; r < R; r++) {
+#pragma unroll
+    for (int n = 0; n < NN; n++) { acc[r][n] = 0.0f; }
+  }
+  if ((K & 3) == 0) {
+    for (int k = lane * 4; k < K; k += 128) {
+      f32x4 xv[R];
+#pragma unroll
+      for (int r = 0; r < R; r++) {
+        xv[r] = m0 + r < rows ? *reinterpret_cast<const f32x4*>(x + (long long)r * K + k) : f32x4{0.0f, 0.0f, 0.0f, 0.0f};
+      }
+#pragma unroll
+      for (int n = 0; n < NN; n++) {
+        const f32x4 wv = *reinterpret_cast<const f32x4*>(w + (long long)n * K + k);
+#pragma unroll
+        for (int r = 0; r < R; r++) { acc[r][n] += xv[r].x * wv.x + xv[r].y * wv.y + xv[r].z * wv.z + xv[r].w * wv.w; }
+      }
+    }
+  } else {
+    for (int k = lane; k < K; k += 32) {
+      float xv[R];
+#pragma unroll
+      for (int r = 0; r < R; r++) { xv[r] = m0 + r < rows ? x[(long long)r * K + k] : 0.0f; }
+#pragma unroll
+      for (int n = 0; n < NN; n++) {
+        const float wv = w[(long long)n * K + k];
+#pragma unroll
+        for (int r = 0; r < R; r++) { acc[r][n] += xv[r] * wv; }
+      }
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < R; r++) {
+#pragma unroll
+    for (int n = 0; n < NN; n++) {
+#pragma unroll
+      for (int o = 16; o > 0; o >>= 1) { acc[r][n] += __shfl_xor_sync(0xffffffffu, acc[r][n], o); }
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < R; r++) {
+#pragma unroll
+    for (int n = 0; n < NN; n++) {
+      if (((r * NN + n) & 31) == lane && m0 + r < rows) {
+{{#if expert}}
+        const int l_e = 0;
+{{/if}}
+        const int l_row = r0 + m0 + r;
+        const int l_n = n;
+        const float l_v = acc[r][n];
+        {{out}}[(long long)l_row * N + l_n] = {{{epilogue}}};
+      }
+    }
+  }
+}
+`;

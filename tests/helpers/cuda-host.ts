@@ -163,14 +163,15 @@ function hostMain(p: KernelProgram, cuda: CudaProgram, data: (name: string) => S
     lines.push(`  readInto(${id(b.name)}, "${join(dir, id(b.name))}.bin");`);
   }
   const kernels = new Map(p.kernels.map((k) => [k.name, k]));
-  const synchronising = new Set(cuda.functions.filter((f) => f.code.includes('__syncthreads')).map((f) => f.entry));
+  const synchronising = new Set(cuda.functions.filter((f) => /__syncthreads|__shfl/.test(f.code)).map((f) => f.entry));
   for (const { name, entry, launch } of cuda.kernels) {
     if (launch.when && evalExtent(launch.when, sizes) === 0) continue;
     const k = kernels.get(name)!;
     const [x, y, z] = launch.grid.map((e) => evalExtent(e, sizes)) as [number, number, number];
     const args = [...k.buffers.map((b) => `${id(b.name)}.data()`), `moec_sizes{{${cuda.sizes.map((s) => sizes[s]).join(', ')}}}`, ...(launch.ints ?? []).map(String)];
     const call = `[&] { ${entry}(${args.join(', ')}); }`;
-    // The tiled matmuls and the fused attention synchronise their threads; a loop nest's threads are independent.
+    // The tiled matmuls and the fused attention synchronise their threads (and the narrow matmul its warps' lanes); a
+    // loop nest's threads are independent.
     lines.push(synchronising.has(entry) ? `  launchThreads(${x}, ${y}, ${z}, ${launch.block[0]}, ${call});` : `  launchSerial(${x}, ${launch.block[0]}, ${call});`);
   }
   for (const o of p.outputs) lines.push(`  writeFrom(${id(o.buffer)}, "${join(dir, id(o.buffer))}.out", ${Math.max(1, evalDim(p.buffers[index.get(o.buffer)!]!.size, sizes))});`);

@@ -147,7 +147,7 @@ it('kernels with the same code share one function, named after the first', () =>
   const cuda = renderProgram(scheduleGraph(g));
   expect(cuda.kernels.map((k) => k.entry)).toEqual(['k0_linear', 'k0_linear', 'k2_relu', 'k2_relu']);
   expect(cuda.functions.map((f) => f.entry)).toEqual(['k0_linear', 'k2_relu']);
-  expect(cuda.source).toContain('// k0_linear: linear (N 16, K 8) as a tiled matmul; the same code runs 1 more kernel\nextern "C" __global__ void __launch_bounds__(256) k0_linear(');
+  expect(cuda.source).toContain('// k0_linear: linear (N 16, K 8) as a narrow matmul, 8 rows a warp; the same code runs 1 more kernel\nextern "C" __global__ void __launch_bounds__(256) k0_linear(');
   expect(cuda.source).toContain('// The run-time sizes, in this order: rows.\nstruct moec_sizes { int v[1]; };');
   expect(cuda.source.match(/extern "C"/g)).toHaveLength(2);
 });
@@ -173,7 +173,7 @@ describe('bf16 precision', () => {
     expect(renderProgram(program).precision).toBe('f32');
   });
 
-  it('keeps a router\'s product in f32 on the SIMT matmul (Switch\'s selective precision)', () => {
+  it('keeps a router\'s product in f32, on the narrow matmul (Switch\'s selective precision)', () => {
     const g = parseGraph(`graph routed {
   input %x: f32[rows, 8]
   param @moe.router.weight: f32[4, 8]
@@ -187,7 +187,8 @@ describe('bf16 precision', () => {
     const c = renderProgram(p, { precision: 'bf16' });
     expect(c.bf16).toEqual([p.buffers.find((b) => b.source === 'moe.proj.weight')!.name]);
     expect(c.kernels.map((k) => k.entry)).toEqual(['k0_linear', 'k1_linear', 'k1_linear_short']);
-    expect(c.functions[0]!.code).toContain('__shared__ float As[BK][TILE + 4];');
+    expect(c.functions[0]!.code).toContain('acc[r][n] += __shfl_xor_sync(0xffffffffu, acc[r][n], o);');
+    expect(c.functions[0]!.code).toContain('const float* __restrict__ w = b1;');
     expect(c.functions[1]!.code).toContain('moec_mma_bf16(acc[i][j], af[i], bf[j][0], bf[j][1]);');
   });
 
@@ -339,4 +340,22 @@ it('a loop nest writing an activation only matmuls read stores it as bf16; one t
   const linear = (i: number) => c.functions.find((f) => f.entry === c.kernels.find((x) => x.name === p.kernels.filter((k) => k.ops[0] === 'linear')[i]!.name)!.entry)!.code;
   expect(linear(0)).toContain('auto loadX = [&](int stage, int kt) {');
   expect(linear(1)).toContain('auto storeX = [&](int stage) {');
+});
+
+it('takes products of at most 64 outputs a row to the narrow matmul: R rows a warp with R × N ≤ 128, 8 warps a block', () => {
+  const g = (n: number) => scheduleGraph(parseGraph(`graph router {
+  input %x: f32[rows, 40]
+  param @w: f32[${n}, 40]
+  param @b: f32[${n}]
+  %0 = linear(%x, @w, @b) : f32[rows, ${n}]
+  output y = %0
+}`));
+  for (const [n, r] of [[8, 8], [60, 2], [64, 2]] as const) {
+    const c = renderProgram(g(n));
+    expect(c.functions[0]!.comment).toContain(`as a narrow matmul, ${r} rows a warp`);
+    expect(c.kernels[0]!.launch.grid.map((e) => evalExtent(e, { rows: 1000 }))).toEqual([Math.ceil(1000 / (8 * r)), 1, 1]);
+    // The bias by expert reads l_e, which the narrow matmul defines as 0.
+    expect(c.functions[0]!.code).toContain('const int l_e = 0;');
+  }
+  expect(renderProgram(g(65)).functions[0]!.comment).toContain('as a tiled matmul');
 });
