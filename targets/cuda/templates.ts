@@ -139,19 +139,23 @@ export const gemmTemplate = `extern "C" __global__ void __launch_bounds__({{thre
 
 /**
  * A matrix product with few outputs a row (targets/cuda/narrow-gemm.ts): warp w of block b takes rows
- * (8b + w)·R … + R - 1, lane l the k in 4l + 128j (16-byte loads where K is a multiple of 4), R × N partial sums a
- * lane, added across the warp by shuffles; output q = r·N + n of the warp's is written by lane q % 32.
+ * (8b + w)·R … + R - 1, lane l the k in 4l + 128j, R × N partial sums a lane, added across the warp by shuffles;
+ * output q = r·N + n of the warp's is written by lane q % 32. Where K is a multiple of 4 the block reads the weights
+ * once for its 8R rows: 128-wide k slices of all N rows into shared memory (16-byte loads), which every warp reads;
+ * otherwise each lane reads its own, element by element.
  */
 export const narrowGemmTemplate = `extern "C" __global__ void __launch_bounds__({{threads}}) {{entry}}({{#each params}}{{{this}}}, {{/each}}const moec_sizes sizes, const int N, const int K) {
   constexpr int R = {{r}};
   constexpr int NN = {{n}};
   struct alignas(16) f32x4 { float x, y, z, w; };
+  __shared__ f32x4 ws[NN * 32];
   const int lane = (int)threadIdx.x & 31;
   const int r0 = {{{rowStart}}};
   const int rows = {{{rowCount}}};
   const int m0 = ((int)blockIdx.x * {{warps}} + ((int)threadIdx.x >> 5)) * R;
-  if (m0 >= rows) { return; }
-  const float* __restrict__ x = {{x}} + (long long)(r0 + m0) * K;
+  // Warps past the rows still load their share of the weights and meet the others at the barriers.
+  const bool active = m0 < rows;
+  const float* __restrict__ x = {{x}} + (long long)(r0 + (active ? m0 : 0)) * K;
   const float* __restrict__ w = {{w}};
   float acc[R][NN];
 #pragma unroll
@@ -160,20 +164,29 @@ export const narrowGemmTemplate = `extern "C" __global__ void __launch_bounds__(
     for (int n = 0; n < NN; n++) { acc[r][n] = 0.0f; }
   }
   if ((K & 3) == 0) {
-    for (int k = lane * 4; k < K; k += 128) {
-      f32x4 xv[R];
-#pragma unroll
-      for (int r = 0; r < R; r++) {
-        xv[r] = m0 + r < rows ? *reinterpret_cast<const f32x4*>(x + (long long)r * K + k) : f32x4{0.0f, 0.0f, 0.0f, 0.0f};
+    for (int kc = 0; kc < K; kc += 128) {
+      __syncthreads();
+      for (int q = (int)threadIdx.x; q < NN * 32; q += {{threads}}) {
+        const int k = kc + (q & 31) * 4;
+        ws[q] = k < K ? *reinterpret_cast<const f32x4*>(w + (long long)(q >> 5) * K + k) : f32x4{0.0f, 0.0f, 0.0f, 0.0f};
       }
+      __syncthreads();
+      const int k = kc + lane * 4;
+      if (active && k < K) {
+        f32x4 xv[R];
 #pragma unroll
-      for (int n = 0; n < NN; n++) {
-        const f32x4 wv = *reinterpret_cast<const f32x4*>(w + (long long)n * K + k);
+        for (int r = 0; r < R; r++) {
+          xv[r] = m0 + r < rows ? *reinterpret_cast<const f32x4*>(x + (long long)r * K + k) : f32x4{0.0f, 0.0f, 0.0f, 0.0f};
+        }
 #pragma unroll
-        for (int r = 0; r < R; r++) { acc[r][n] += xv[r].x * wv.x + xv[r].y * wv.y + xv[r].z * wv.z + xv[r].w * wv.w; }
+        for (int n = 0; n < NN; n++) {
+          const f32x4 wv = ws[n * 32 + lane];
+#pragma unroll
+          for (int r = 0; r < R; r++) { acc[r][n] += xv[r].x * wv.x + xv[r].y * wv.y + xv[r].z * wv.z + xv[r].w * wv.w; }
+        }
       }
     }
-  } else {
+  } else if (active) {
     for (int k = lane; k < K; k += 32) {
       float xv[R];
 #pragma unroll
@@ -186,6 +199,7 @@ export const narrowGemmTemplate = `extern "C" __global__ void __launch_bounds__(
       }
     }
   }
+  if (!active) { return; }
 #pragma unroll
   for (int r = 0; r < R; r++) {
 #pragma unroll

@@ -7,24 +7,28 @@ import type { Expr, Stmt } from '../ir.ts';
 import { balancedHash } from '../../ir/hash.ts';
 import type { OpLowering } from './context.ts';
 
-const not = (e: Expr) => bin('==', e, i(0));
-
 /**
- * Repeated arg-max over `n` candidates read by `value(c)`, skipping those marked in `taken` (a per-row scratch
- * row starting at `base`); ties go to the lower index. `choose(j, best, bi)` records the j-th pick.
+ * Repeated arg-max over `n` candidates read by `value(c)`, in the order (value descending, index ascending): pick j
+ * is the largest candidate after pick j - 1 in that order (below its value, or equal with a higher index), so no
+ * scratch marks the picks and nothing but registers is written (ties go to the lower index, as a scan that skips
+ * the picks gives them). `choose(j)` records the j-th pick (`best`, `bi`).
  */
-function selectTop(k: Expr, n: Expr, value: (c: Expr) => Expr, taken: string, base: Expr, choose: (j: Expr) => Stmt[]): Stmt[] {
+function selectTop(k: Expr, n: Expr, value: (c: Expr) => Expr, choose: (j: Expr) => Stmt[]): Stmt[] {
   const c = ivar('c');
+  const v = fvar('v');
+  const after = bin('||', bin('<', v, fvar('pb')), bin('&&', bin('==', v, fvar('pb')), bin('<', ivar('pi'), c)));
   return [
-    loop('c', n, [store(taken, add(base, c), i(0))]),
+    letF('pb', f(Infinity)),
+    letI('pi', i(-1)),
     loop('j', k, [
       letF('best', f(-Infinity)),
       letI('bi', i(-1)),
       loop('c', n, [
         letF('v', value(c)),
-        when(bin('&&', not(loadI(taken, add(base, c))), bin('||', bin('<', ivar('bi'), i(0)), bin('<', fvar('best'), fvar('v')))), [set('best', fvar('v')), set('bi', c)]),
+        when(bin('&&', after, bin('||', bin('<', ivar('bi'), i(0)), bin('<', fvar('best'), v))), [set('best', v), set('bi', c)]),
       ]),
-      store(taken, add(base, ivar('bi')), i(1)),
+      set('pb', fvar('best')),
+      set('pi', ivar('bi')),
       ...choose(ivar('j')),
     ]),
   ];
@@ -39,16 +43,14 @@ export const routingOps: Record<string, OpLowering> = {
     const n = dim(nDim);
     const rows = product(x.shape.slice(0, -1));
     const r = ivar('r');
-    const taken = scratch('i32', numel(x.shape));
     const groups = (attrs.groups as number | undefined) ?? 1;
     const record = (j: Expr): Stmt[] => [store(values!.buffer, add(mul(r, i(k)), j), fvar('best')), store(indices!.buffer, add(mul(r, i(k)), j), ivar('bi'))];
-    if (groups <= 1) return [par('r', rows, selectTop(i(k), n, (c) => load(x.buffer, add(mul(r, n), c)), taken, mul(r, n), record))];
+    if (groups <= 1) return [par('r', rows, selectTop(i(k), n, (c) => load(x.buffer, add(mul(r, n), c)), record))];
     // DeepSeek-V3: a group scores the sum of its two best; experts outside the topk_groups best groups are masked to -∞.
     const size = evalDim(nDim, {}) / groups;
     const keep = (attrs.topk_groups as number | undefined) ?? groups;
     const masked = scratch('f32', numel(x.shape));
     const gscore = scratch('f32', numel([...x.shape.slice(0, -1), groups]));
-    const gtaken = scratch('i32', numel([...x.shape.slice(0, -1), groups]));
     const g = ivar('g');
     const xr = (c: Expr) => load(x.buffer, add(mul(r, n), c));
     const groupScore: Stmt[] = [
@@ -65,21 +67,20 @@ export const routingOps: Record<string, OpLowering> = {
     return [par('r', rows, [
       loop('g', i(groups), groupScore),
       loop('c', n, [store(masked, add(mul(r, n), ivar('c')), f(-Infinity))]),
-      ...selectTop(i(keep), i(groups), (c) => load(gscore, add(mul(r, i(groups)), c)), gtaken, mul(r, i(groups)), () => [
+      ...selectTop(i(keep), i(groups), (c) => load(gscore, add(mul(r, i(groups)), c)), () => [
         loop('c2', i(size), [store(masked, add(mul(r, n), add(mul(ivar('bi'), i(size)), ivar('c2'))), xr(add(mul(ivar('bi'), i(size)), ivar('c2'))))]),
       ]),
-      ...selectTop(i(k), n, (c) => load(masked, add(mul(r, n), c)), taken, mul(r, n), record),
+      ...selectTop(i(k), n, (c) => load(masked, add(mul(r, n), c)), record),
     ])];
   },
   // The router in one kernel: softmax over the experts, the k best, renormalised when asked.
-  softmax_topk: ({ ins, outs, attrs, scratch }) => {
+  softmax_topk: ({ ins, outs, attrs }) => {
     const x = ins[0]!;
     const [probs, values, indices] = outs;
     const k = attrs.k as number;
     const n = dim(x.shape[x.shape.length - 1]!);
     const r = ivar('r');
     const at = (c: Expr) => add(mul(r, n), c);
-    const taken = scratch('i32', numel(x.shape));
     const kept: Stmt[] = attrs.normalize === true
       ? [
           letF('total', f(0)),
@@ -93,7 +94,7 @@ export const routingOps: Record<string, OpLowering> = {
       letF('sum', f(0)),
       loop('c', n, [set('sum', add(fvar('sum'), un('exp', sub(load(x.buffer, at(ivar('c'))), fvar('mx')))))]),
       loop('c', n, [store(probs!.buffer, at(ivar('c')), div(un('exp', sub(load(x.buffer, at(ivar('c'))), fvar('mx'))), fvar('sum')))]),
-      ...selectTop(i(k), n, (c) => load(probs!.buffer, at(c)), taken, mul(r, n), (j) => [
+      ...selectTop(i(k), n, (c) => load(probs!.buffer, at(c)), (j) => [
         store(values!.buffer, add(mul(r, i(k)), j), fvar('best')),
         store(indices!.buffer, add(mul(r, i(k)), j), ivar('bi')),
       ]),
@@ -115,16 +116,15 @@ export const routingOps: Record<string, OpLowering> = {
     return [par('t', product(ids.shape), [store(outs[0]!.buffer, ivar('t'), value)])];
   },
   // Expert Choice (Zhou et al. 2022): expert e takes its c = ceil(T·capacity_factor/E) best tokens.
-  expert_choice: ({ ins, outs, attrs, scratch }) => {
+  expert_choice: ({ ins, outs, attrs }) => {
     const p = ins[0]!;
     const [T, E] = p.shape.map(dim) as [Expr, Expr];
     const [weights, indices] = outs;
-    const taken = scratch('i32', numel(p.shape));
     const e = ivar('e');
     const capacity = bin('min', T, toI(un('neg', un('floor', un('neg', div(mul(toF(T), f(attrs.capacity_factor as number)), toF(E)))))));
     return [
       par('t', mul(T, E), [store(weights!.buffer, ivar('t'), f(0)), store(indices!.buffer, ivar('t'), i(-1))]),
-      par('e', E, selectTop(capacity, T, (t) => load(p.buffer, add(mul(t, E), e)), taken, mul(e, T), () => [
+      par('e', E, selectTop(capacity, T, (t) => load(p.buffer, add(mul(t, E), e)), () => [
         store(weights!.buffer, add(mul(ivar('bi'), E), e), fvar('best')),
         store(indices!.buffer, add(mul(ivar('bi'), E), e), e),
       ])),
