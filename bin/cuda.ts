@@ -2,9 +2,8 @@
 // machine's GPU and run there.
 import type { Graph } from '../compiler/ir/types.ts';
 import { planMemory } from '../compiler/kernel/memory-plan.ts';
-import { scheduleGraph } from '../compiler/kernel/schedule.ts';
-import { splitDispatch } from '../compiler/kernel/parallel-dispatch.ts';
 import { archOf, cudaCompiled, renderProgram, type Precision } from '../targets/cuda/render.ts';
+import { cudaKernelProgram } from '../targets/cuda/program.ts';
 import type { TokenInput } from '../runtime/inputs.ts';
 import { namedOutputs, prepareRun, type NamedOutput } from '../runtime/run-model.ts';
 import type { TensorSource } from '../runtime/safetensors/index.ts';
@@ -16,8 +15,7 @@ export function runCuda(
   graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>,
   precision: Precision = 'f32',
 ): { outputs: NamedOutput[]; device: string } {
-  // The dispatch's counting sort as parallel passes (one thread would copy every token row).
-  const program = splitDispatch(scheduleGraph(graph));
+  const program = cudaKernelProgram(graph);
   const { weights, ids, sizes } = prepareRun(graph, mappings, checkpoint, weightsPath, inputs);
   const gpu = openCuda();
   try {

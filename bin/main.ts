@@ -14,7 +14,7 @@ import { importCommand } from './commands/import.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const precisionHelp = "with --target cuda: 'bf16' stores the matrices' weights as bf16 and multiplies them on tensor cores (f32 accumulation; routers, softmax and norms stay f32), 'f32' computes everything in f32";
+const precisionHelp = "with --target cuda: 'bf16' (or 'f16') stores the matrices' weights as bf16 (f16) and multiplies them on tensor cores (f32 accumulation; routers, softmax and norms stay f32), 'f32' computes everything in f32";
 
 function program(): Command {
   const cmd = new Command('moec')

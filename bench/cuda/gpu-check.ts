@@ -1,6 +1,6 @@
 // On a GPU machine: the HF fixtures through the CUDA target (CUDA C compiled by NVRTC, run through the driver API):
-// relative L2 of logits against transformers, expert choices against the reference executor; f32, and bf16 rendered
-// for sm_80 (mma.sync) and, on an H100, for sm_90a (wgmma).
+// relative L2 of logits against transformers, expert choices against the reference executor; f32, and bf16 and f16
+// rendered for sm_80 (mma.sync) and, on an H100, for sm_90a (wgmma).
 //   node gpu-check.mjs [--wide | --no-attention] FIXTURE_DIR…
 import { relativeL2 } from '../torch-compare.ts';
 import { fixtureReference, fixtureRun } from '../../tests/helpers/fixtures.ts';
@@ -13,8 +13,8 @@ import { lowerModel } from '../../compiler/lower/model.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
-import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
 import { archOf, cudaCompiled, renderProgram, type CudaArch, type Precision } from '../../targets/cuda/render.ts';
+import { cudaKernelProgram } from '../../targets/cuda/program.ts';
 import { openCuda } from '../../runtime/cuda/driver.ts';
 import { CudaProgram } from '../../runtime/cuda/run.ts';
 
@@ -28,12 +28,12 @@ for (const [i, dir] of args.filter((a) => !a.startsWith('--')).entries()) {
   writeFileSync(path, importHf(dir).text);
   const spec = checkOrThrow(path);
   const graph = runPipeline(lowerModel(spec));
-  // The dispatch's counting sort as parallel passes (one thread would copy every token row).
-  const program = splitDispatch(scheduleGraph(graph));
+  const program = cudaKernelProgram(graph);
   const run = fixtureRun(dir, spec, graph);
   const { weights, ids, sizes } = run;
   const { ref, want } = fixtureReference(dir, graph, run);
-  const variants: [Precision, CudaArch][] = [['f32', 'sm_80'], ['bf16', 'sm_80'], ...(archOf(cuda.capability) === 'sm_90a' ? [['bf16', 'sm_90a'] as [Precision, CudaArch]] : [])];
+  const hopper = archOf(cuda.capability) === 'sm_90a';
+  const variants: [Precision, CudaArch][] = [['f32', 'sm_80'], ['bf16', 'sm_80'], ['f16', 'sm_80'], ...(hopper ? [['bf16', 'sm_90a'], ['f16', 'sm_90a']] as [Precision, CudaArch][] : [])];
   for (const [precision, arch] of variants) {
     const c = renderProgram(program, { precision, arch });
     const t0 = performance.now();

@@ -3,7 +3,7 @@
 // from bench/torch_moe.py (run first on the same GPU) are read, the outputs compared on identical weights, and the
 // speed-ups and the fraction of the roofline printed. Writes a JSON and a markdown table.
 //
-//   npm run bench:cuda -- [--precision bf16|f32] [--arch sm_80|sm_90a] [--shapes mixtral,qwen,olmoe] [--tokens …]
+//   npm run bench:cuda -- [--precision bf16|f16|f32] [--arch sm_80|sm_90a] [--shapes mixtral,qwen,olmoe] [--tokens …]
 //                         [--torch DIR] [--out FILE] [--profile]
 // --profile: each kernel timed on its own (events around each launch), the layer's time split by op.
 // --tall JSON: fields of the tall tile to change (targets/cuda/mma-gemm.ts MmaTile), for tuning.
@@ -11,10 +11,9 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { planMemory } from '../../compiler/kernel/memory-plan.ts';
-import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
-import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
 import { archTiles } from '../../targets/cuda/mma-gemm.ts';
-import { archOf, archs, cudaCompiled, renderProgram, type CudaArch, type Precision } from '../../targets/cuda/render.ts';
+import { archOf, archs, cudaCompiled, precisions, renderProgram, type CudaArch, type Precision } from '../../targets/cuda/render.ts';
+import { cudaKernelProgram } from '../../targets/cuda/program.ts';
 import { openCuda, type Cuda } from '../../runtime/cuda/driver.ts';
 import { CudaProgram } from '../../runtime/cuda/run.ts';
 import { compareWithTorch, readTorch } from '../torch-compare.ts';
@@ -32,8 +31,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'bench/results/cuda-moe' },
   },
 });
-if (values.precision !== 'f32' && values.precision !== 'bf16') throw new Error(`--precision must be f32 or bf16, got '${values.precision}'`);
-const precision: Precision = values.precision;
+if (!(precisions as readonly string[]).includes(values.precision!)) throw new Error(`--precision must be one of ${precisions.join(', ')}, got '${values.precision}'`);
+const precision = values.precision as Precision;
 if (values.arch !== undefined && !(archs as readonly string[]).includes(values.arch)) throw new Error(`--arch must be ${archs.join(' or ')}, got '${values.arch}'`);
 /** The issue's token counts per shape. */
 const defaultTokens: Record<string, number[]> = { mixtral: [16, 512, 4096, 16384], qwen: [16, 4096, 16384], olmoe: [16, 4096, 16384] };
@@ -63,8 +62,7 @@ interface Row {
 function benchLayer(cuda: Cuda, arch: CudaArch, key: string): Row[] {
   const shape = shapes[key]!;
   const graph = moeLayerGraph(shape);
-  // The dispatch's counting sort as parallel passes (one thread would copy every token row).
-  const program = splitDispatch(scheduleGraph(graph));
+  const program = cudaKernelProgram(graph);
   const p = new CudaProgram(cuda, program, planMemory(program), cudaCompiled(renderProgram(program, { precision, arch, ...(values.tall ? { tiles: { tall: { ...archTiles(arch).tall, ...JSON.parse(values.tall) } } } : {}) })));
   const byName = new Map(graph.params.map((q) => [q.name, q]));
   const t0 = performance.now();

@@ -4,18 +4,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Graph } from '../../compiler/ir/types.ts';
 import { memoryReport, planMemory } from '../../compiler/kernel/memory-plan.ts';
-import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
-import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
 import type { ModelSpec } from '../../compiler/spec/types.ts';
 import { runtimeModule } from '../../codegen/runtime-module.ts';
 import { cudaCompiled, renderProgram, type CudaArch, type Precision } from '../../targets/cuda/render.ts';
+import { cudaKernelProgram } from '../../targets/cuda/program.ts';
 import type { CudaManifest } from '../../runtime/cuda/manifest.ts';
 import { planToJson } from '../../runtime/wasm/manifest.ts';
 import { writeAtomic } from '../output.ts';
 
 export function compileCuda(file: string, graph: Graph, spec: ModelSpec, opts: { out: string; report?: boolean; seq: string; precision?: Precision; arch?: CudaArch }, t0: number): void {
-  // The dispatch's counting sort as parallel passes (one thread would copy every token row).
-  const program = splitDispatch(scheduleGraph(graph));
+  const program = cudaKernelProgram(graph);
   const plan = planMemory(program);
   const cuda = renderProgram(program, { precision: opts.precision, arch: opts.arch });
   const ms = performance.now() - t0;
@@ -23,7 +21,7 @@ export function compileCuda(file: string, graph: Graph, spec: ModelSpec, opts: {
   const manifest: CudaManifest = {
     format: 'moec-compiled/1', model: graph.name, target: 'cuda', sizes: cuda.sizes, vocab: spec.vocab,
     program, plan: planToJson(plan), source: 'model.cu',
-    precision, arch, ...(precision === 'bf16' ? { bf16 } : {}), launches,
+    precision, arch, ...(precision !== 'f32' ? { bf16 } : {}), launches,
     params: graph.params.map((p) => ({ name: p.name, shape: p.type.shape.map(Number) })),
     checkpoint: (spec.checkpoint?.tensors ?? []).map(({ from, to, chunk }) => (chunk ? { from, to, chunk } : { from, to })),
   };
@@ -34,7 +32,7 @@ export function compileCuda(file: string, graph: Graph, spec: ModelSpec, opts: {
     model: graph.name, source: file, target: 'cuda', async: true,
     inputs: graph.inputs.map((i) => i.name), outputs: graph.outputs.map((o) => o.name),
   }));
-  process.stderr.write(`wrote ${join(opts.out, 'model.cu')} (${program.kernels.length} kernels in ${cuda.functions.length} functions${precision === 'bf16' ? ', bf16 weights' : ''}, ${arch}), manifest.json, model.ts\n`);
+  process.stderr.write(`wrote ${join(opts.out, 'model.cu')} (${program.kernels.length} kernels in ${cuda.functions.length} functions${precision !== 'f32' ? `, ${precision} weights` : ''}, ${arch}), manifest.json, model.ts\n`);
   if (opts.report) {
     const seq = Number(opts.seq);
     const r = memoryReport(program, plan, { batch: 1, seq, dec_seq: seq });

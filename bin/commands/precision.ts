@@ -14,7 +14,7 @@ export function cudaArch(value: string | undefined, target: string): CudaArch {
 /** The precision asked for, refused in one line when it is not one of the CUDA target's or the target has none. */
 export function cudaPrecision(value: string | undefined, target: string): Precision {
   const p = value ?? 'f32';
-  if (!(precisions as readonly string[]).includes(p)) throw new UsageError(`--precision must be ${precisions.join(' or ')}, got '${p}'`);
+  if (!(precisions as readonly string[]).includes(p)) throw new UsageError(`--precision must be ${precisions.slice(0, -1).join(', ')} or ${precisions[precisions.length - 1]}, got '${p}'`);
   if (p !== 'f32' && target !== 'cuda') throw new UsageError(`--precision ${p} is the CUDA target's: use it with --target cuda`);
   return p as Precision;
 }

@@ -86,6 +86,20 @@ export interface DispatchSpec {
   chunks: string;
 }
 
+/**
+ * softmax over a row's `n` logits, then its `k` largest probabilities (ties to the lower index) and their indices,
+ * renormalised to sum to one when `normalize` (the softmax_topk op), for targets that fuse it into the router's matmul.
+ */
+export interface RouterSpec {
+  logits: string;
+  probs: string;
+  values: string;
+  indices: string;
+  n: number;
+  k: number;
+  normalize: boolean;
+}
+
 /** softmax(scale·q·kᵀ + bias [+ causal mask]) · v, as the attention op defines it (q [batch, qLen, heads, headDim]). */
 export interface AttentionSpec {
   q: string;
@@ -120,6 +134,9 @@ export interface Kernel {
   attention?: AttentionSpec;
   /** Set on the MoE dispatch: what it computes, for targets that sort in parallel. */
   dispatch?: DispatchSpec;
+  /** Set on softmax_topk: what it computes; on a matmul it was fused into (compiler/kernel/fuse-router.ts), the
+   * softmax and top-k of the matmul's outputs that kernel computes after it. */
+  router?: RouterSpec;
   /**
    * Set by a target that splits this kernel across threads: it takes (…, u0, u1, scratch) and computes units u0…u1-1
    * of `units`, with `scratch` f32 elements (the sum of these sizes) of its own at address `scratch`. `work` (multiply-

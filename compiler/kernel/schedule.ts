@@ -56,6 +56,7 @@ export function scheduleGraph(g: Graph): KernelProgram {
     let gemm: Kernel['gemm'];
     let attention: Kernel['attention'];
     let dispatch: Kernel['dispatch'];
+    let router: Kernel['router'];
     const body = lowering({
       ins, outs, attrs: n.attrs,
       scratch: (dtype, size) => {
@@ -79,6 +80,9 @@ export function scheduleGraph(g: Graph): KernelProgram {
       dispatch: (spec) => {
         dispatch = spec;
       },
+      router: (spec) => {
+        router = spec;
+      },
     });
     const seen = new Set<string>();
     const kb = (o: Operand, access: KernelBuffer['access']): KernelBuffer[] => {
@@ -92,6 +96,7 @@ export function scheduleGraph(g: Graph): KernelProgram {
     if (gemm) kernel.gemm = gemm;
     if (attention) kernel.attention = attention;
     if (dispatch) kernel.dispatch = dispatch;
+    if (router) kernel.router = router;
     kernels.push(kernel);
   });
 

@@ -29,7 +29,7 @@ export interface CudaManifest extends Omit<WasmManifest, 'binaries' | 'target'> 
    * What the kernels compute in: 'f32' stores and computes everything in fp32 (the exact-check mode); 'bf16' stores
    * the parameters in `bf16` (every matmul's weights but a router's) as bf16 and multiplies them on tensor cores.
    */
-  precision: 'f32' | 'bf16';
+  precision: 'f32' | 'bf16' | 'f16';
   /**
    * The buffers stored as bf16: parameters, which the runtime converts (round to nearest even) and uploads 2 bytes an
    * element, and activations their kernels write so.

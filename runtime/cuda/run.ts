@@ -1,11 +1,12 @@
 // Runs a kernel program rendered to CUDA C: the source compiled once by NVRTC for the device, each kernel's function
 // looked up once, weights uploaded once, temporaries in the memory plan's slots (one device allocation per slot,
 // kept while the sizes fit), the kernels launched in order on the default stream, the outputs copied back.
-// In bf16 mode the matrix weights the program names are uploaded as bf16 words (2 bytes an element).
+// In bf16 (f16) mode the matrix weights the program names are uploaded as bf16 (f16) words, 2 bytes an element.
 import { evalDim } from '../../compiler/ir/dims.ts';
 import type { Expr, KernelProgram } from '../../compiler/kernel/ir.ts';
 import type { MemoryPlan } from '../../compiler/kernel/memory-plan.ts';
 import { evalExtent } from '../../codegen/grid.ts';
+import { toHalf } from '../webgpu/half.ts';
 import { toBf16 } from './bf16.ts';
 import type { Cuda, KernelArg } from './driver.ts';
 
@@ -19,8 +20,9 @@ export interface CudaCompiled {
   source: string;
   sizes: string[];
   launches: { kernel: string; entry: string; grid: Expr[]; block: number[]; ints?: number[]; when?: Expr; shared?: number }[];
-  /** 'bf16': the buffers in `bf16` are stored as bf16 words (targets/cuda renderProgram's precision and bf16). */
-  precision?: 'f32' | 'bf16';
+  /** 'bf16' / 'f16': the buffers in `bf16` are stored as 16-bit words of that kind (targets/cuda renderProgram's
+   * precision and bf16). */
+  precision?: 'f32' | 'bf16' | 'f16';
   bf16?: string[];
   /** The architecture the source was rendered for (sm_80 unless given). */
   arch?: string;
@@ -45,7 +47,7 @@ export class CudaProgram {
   constructor(readonly cuda: Cuda, readonly program: KernelProgram, readonly plan: MemoryPlan, readonly compiled: CudaCompiled) {
     const kernels = new Set(program.kernels.map((k) => k.name));
     for (const l of compiled.launches) if (!kernels.has(l.kernel)) throw new Error(`the compiled program launches ${l.kernel}, which the kernel program does not have`);
-    if (compiled.precision === 'bf16' && !compiled.bf16) throw new Error('a bf16 program must name its bf16 parameters (targets/cuda cudaCompiled gives them)');
+    if (compiled.precision !== undefined && compiled.precision !== 'f32' && !compiled.bf16) throw new Error(`a ${compiled.precision} program must name its ${compiled.precision} parameters (targets/cuda cudaCompiled gives them)`);
     const module = cuda.compile(compiled.source, `${program.name}.cu`, compiled.arch);
     const byEntry = new Map<string, unknown>();
     this.fns = compiled.launches.map((l) => {
@@ -54,14 +56,16 @@ export class CudaProgram {
     });
   }
 
-  /** Uploads the weights (bf16 ones converted) and constant tables (once). */
+  /** Uploads the weights (bf16 or f16 ones converted) and constant tables (once). */
   load(params: (name: string) => Storage): void {
     if (this.loaded) return;
-    const bf16 = new Set(this.compiled.precision === 'bf16' ? this.compiled.bf16 : []);
+    const precision = this.compiled.precision ?? 'f32';
+    const bf16 = new Set(precision !== 'f32' ? this.compiled.bf16 : []);
+    const convert = precision === 'f16' ? toHalf : toBf16;
     for (const b of this.program.buffers) {
       if (b.aliasOf || (b.kind !== 'param' && b.kind !== 'const')) continue;
       const value = b.kind === 'const' ? (isFloat(b.dtype) ? Float32Array.from(b.data!) : Int32Array.from(b.data!)) : params(b.source);
-      const data = bf16.has(b.name) ? toBf16(value as Float32Array) : value;
+      const data = bf16.has(b.name) ? convert(value as Float32Array) : value;
       const ptr = this.cuda.alloc(data.byteLength);
       this.cuda.upload(ptr, data);
       this.resident.set(b.name, ptr);

@@ -7,7 +7,7 @@ import type { GemmSpec, Kernel } from '../../compiler/kernel/ir.ts';
 import { cStyleRenderer } from '../../codegen/c-style.ts';
 import { gemmEpilogue, gemmRows, gemmTiles } from '../../codegen/gemm.ts';
 import { bufferParam, kernelComment, type CudaFunction } from './render.ts';
-import { bf16Spelling, cudaSpelling } from './spelling.ts';
+import { bf16Spelling, cudaSpelling, type Half } from './spelling.ts';
 import { gemmTemplate } from './templates.ts';
 
 const template = Handlebars.compile(gemmTemplate, { noEscape: true, strict: true });
@@ -22,8 +22,8 @@ const BK = 8;
 const THREADS = 256;
 
 /** `bf16`: buffers stored as bf16 that the epilogue may read (never the weights, which this template reads as f32). */
-export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[], entry = k.name, bf16: ReadonlySet<string> = new Set()): CudaFunction {
-  const r = cStyleRenderer(k, sizes, bf16.size ? bf16Spelling(bf16) : cudaSpelling);
+export function renderGemm(k: Kernel, g: GemmSpec, sizes: string[], entry = k.name, bf16: ReadonlySet<string> = new Set(), half: Half = 'bf16'): CudaFunction {
+  const r = cStyleRenderer(k, sizes, bf16.size ? bf16Spelling(bf16, half) : cudaSpelling);
   const id = (name: string) => r.bufferId.get(name)!;
   const gated = g.weights.length === 2;
   const rows = gemmRows(g);

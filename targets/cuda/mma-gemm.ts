@@ -9,7 +9,7 @@ import type { Expr, GemmSpec, Kernel } from '../../compiler/kernel/ir.ts';
 import { cStyleRenderer } from '../../codegen/c-style.ts';
 import { ceilDiv, gemmEpilogue, gemmRows } from '../../codegen/gemm.ts';
 import { bufferParam, kernelComment, type CudaArch, type CudaFunction } from './render.ts';
-import { bf16Spelling } from './spelling.ts';
+import { bf16Spelling, type Half } from './spelling.ts';
 import { mmaGemmTemplate } from './mma-templates.ts';
 
 const template = Handlebars.compile(mmaGemmTemplate, { noEscape: true, strict: true });
@@ -107,10 +107,10 @@ const tileThreads = (t: MmaTile) => (t.wgmma ? 128 * (t.bm / 64) : 32 * t.warpsM
 
 /** One tile shape of a gemm kernel as a function under `entry`, launched where `when` holds (`variant`: its name).
  * `bf16` holds the weights and the activations stored as bf16 words (x read so, out written so). */
-export function renderMmaGemm(k: Kernel, g: GemmSpec, sizes: string[], bf16: ReadonlySet<string>, t: MmaTile, when: Expr, arch: CudaArch, variant?: string, entry = k.name): CudaFunction {
+export function renderMmaGemm(k: Kernel, g: GemmSpec, sizes: string[], bf16: ReadonlySet<string>, t: MmaTile, when: Expr, arch: CudaArch, half: Half = 'bf16', variant?: string, entry = k.name): CudaFunction {
   checkTile(t, arch);
   for (const w of g.weights) if (!bf16.has(w)) throw new Error(`kernel ${k.name}: the tensor-core matmul reads its weights as bf16, and ${w} is not stored so`);
-  const r = cStyleRenderer(k, sizes, bf16Spelling(bf16));
+  const r = cStyleRenderer(k, sizes, bf16Spelling(bf16, half));
   const id = (name: string) => r.bufferId.get(name)!;
   const gated = g.weights.length === 2;
   const rows = gemmRows(g);
@@ -119,7 +119,7 @@ export function renderMmaGemm(k: Kernel, g: GemmSpec, sizes: string[], bf16: Rea
   const code = template({
     entry, threads, minBlocks: t.minBlocks,
     params: k.buffers.map((b) => bufferParam(b, id(b.name), bf16)),
-    bm: t.bm, bn: t.bn, stages: t.stages, ahead: ahead(t), inFlight: inFlight(t), raster: t.raster, wgmma: !!t.wgmma,
+    half, bm: t.bm, bn: t.bn, stages: t.stages, ahead: ahead(t), inFlight: inFlight(t), raster: t.raster, wgmma: !!t.wgmma,
     group: t.wgmma ? t.bn : wnt,
     wn: t.warpsN, wmt: t.bm / t.warpsM, wnt, mi: t.bm / t.warpsM / 16, ni: wnt / 8,
     aChunks: (t.bm * 8) / threads, bChunks: (t.bn * 8) / threads,
@@ -129,7 +129,7 @@ export function renderMmaGemm(k: Kernel, g: GemmSpec, sizes: string[], bf16: Rea
     x: id(g.x), w: id(g.weights[0]!), wu: gated ? id(g.weights[1]!) : '', out: id(g.out),
     rowStart: r.expr(rows.start), rowCount: r.expr(rows.count), epilogue: r.expr(gemmEpilogue(g, size('#N'))),
   });
-  const what = `${k.ops.join(', ')} (N ${g.N}, K ${g.K}) on tensor cores (${t.wgmma ? 'wgmma' : 'mma.sync'}), bf16 weights${bf16.has(g.x) ? ' and x' : ''}, ${t.bm}×${outputColumns(g, t)} tiles${variant ? ` (${variant})` : ''}`;
+  const what = `${k.ops.join(', ')} (N ${g.N}, K ${g.K}) on tensor cores (${t.wgmma ? 'wgmma' : 'mma.sync'}), ${half} weights${bf16.has(g.x) ? ' and x' : ''}, ${t.bm}×${outputColumns(g, t)} tiles${variant ? ` (${variant})` : ''}`;
   return {
     kernel: k.name, ...(variant ? { variant } : {}), comment: kernelComment(k, what), code,
     launch: { grid: mmaGrid(g, t), block: [threads, 1, 1], ints: [g.N, g.K], when, shared: sharedBytes(t) },
@@ -137,7 +137,7 @@ export function renderMmaGemm(k: Kernel, g: GemmSpec, sizes: string[], bf16: Rea
 }
 
 /** Both tile shapes of a gemm kernel: exactly one of the two runs at any sizes. */
-export function renderMmaGemms(k: Kernel, g: GemmSpec, sizes: string[], bf16: ReadonlySet<string>, tiles: MmaTiles, arch: CudaArch, entry = k.name): CudaFunction[] {
+export function renderMmaGemms(k: Kernel, g: GemmSpec, sizes: string[], bf16: ReadonlySet<string>, tiles: MmaTiles, arch: CudaArch, half: Half = 'bf16', entry = k.name): CudaFunction[] {
   const few = fewRows(g);
-  return [renderMmaGemm(k, g, sizes, bf16, tiles.tall, sub(i(1), few), arch, undefined, entry), renderMmaGemm(k, g, sizes, bf16, tiles.short, few, arch, 'short', entry)];
+  return [renderMmaGemm(k, g, sizes, bf16, tiles.tall, sub(i(1), few), arch, half, undefined, entry), renderMmaGemm(k, g, sizes, bf16, tiles.short, few, arch, half, 'short', entry)];
 }

@@ -14,6 +14,27 @@ __device__ __forceinline__ unsigned short moec_to_bf16(float f) {
   if ((b & 0x7fffffffu) > 0x7f800000u) { return (unsigned short)((b >> 16) | 0x40u); }
   return (unsigned short)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
 }
+// An f16 word as the f32 it holds (IEEE binary16: subnormals, ±∞ and NaN included).
+__device__ __forceinline__ float moec_f16(unsigned short h) {
+  const unsigned s = (unsigned)(h & 0x8000u) << 16;
+  const unsigned e = (h >> 10) & 0x1fu;
+  const unsigned m = h & 0x3ffu;
+  if (e == 0u) { return __uint_as_float(s | __float_as_uint((float)m * 5.9604644775390625e-8f)); }
+  if (e == 31u) { return __uint_as_float(s | 0x7f800000u | (m << 13)); }
+  return __uint_as_float(s | ((e + 112u) << 23) | (m << 13));
+}
+// An f32 as the nearest f16 (ties to even; 65520 and past it ±∞; a NaN stays a NaN): f16 programs store activations so.
+__device__ __forceinline__ unsigned short moec_to_f16(float f) {
+  const unsigned b = __float_as_uint(f);
+  const unsigned s = (b >> 16) & 0x8000u;
+  const unsigned a = b & 0x7fffffffu;
+  if (a > 0x7f800000u) { return (unsigned short)(s | 0x7e00u); }
+  if (a >= 0x477ff000u) { return (unsigned short)(s | 0x7c00u); }
+  // Below 2^-14: a subnormal, its mantissa the value · 2^24 rounded (an exact scaling, then rint's ties to even).
+  if (a < 0x38800000u) { return (unsigned short)(s | (unsigned)rintf(__uint_as_float(a) * 16777216.0f)); }
+  const unsigned r = a - (112u << 23);
+  return (unsigned short)(s | ((r + 0xfffu + ((r >> 13) & 1u)) >> 13));
+}
 struct alignas(16) moec_f32x4 { float x, y, z, w; };
 struct alignas(16) moec_u32x4 { unsigned x, y, z, w; };
 // The byte offset of chunk c (16 bytes: 8 bf16 of k) of row r in a tile of 128-byte rows (64 k), XOR-swizzled: row
@@ -44,6 +65,12 @@ __device__ __forceinline__ unsigned moec_pack_bf16(float lo, float hi) {
   asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
   return r;
 }
+// The same as an f16 pair.
+__device__ __forceinline__ unsigned moec_pack_f16(float lo, float hi) {
+  unsigned r;
+  asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+}
 // 16 bytes from global to shared memory without passing through registers (PTX ISA, cp.async: .cg caches in L2
 // only, which suits weights read once per block); bytes = 0 writes zeros (the tile past N or K).
 __device__ __forceinline__ void moec_cp_async16(moec_shared_addr dst, const void* src, int bytes) {
@@ -62,6 +89,11 @@ __device__ __forceinline__ void moec_ldmatrix_x4(unsigned (&r)[4], moec_shared_a
 // 2(l%4) + 1 and those + 8; B columns l/4 at the same k; d rows l/4, l/4 + 8, columns 2(l%4), 2(l%4) + 1).
 __device__ __forceinline__ void moec_mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]) : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+// The same for f16 tiles.
+__device__ __forceinline__ void moec_mma_f16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]) : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }`;
 
@@ -172,14 +204,23 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
   const bool vec = (K & 7) == 0;
   const int steps = (K + BK - 1) / BK;
 
-  // Eight bf16 words as one 16-byte chunk.
-  auto chunkOf = [](const unsigned short (&h)[8]) {
-    moec_u32x4 v;
-    v.x = h[0] | ((unsigned)h[1] << 16);
-    v.y = h[2] | ((unsigned)h[3] << 16);
-    v.z = h[4] | ((unsigned)h[5] << 16);
-    v.w = h[6] | ((unsigned)h[7] << 16);
-    return v;
+  // Elements k … k + 7 of a bf16 row into 16 bytes of shared memory at to: zeros where the row is not in or past
+  // K; by cp.async where rows are 16-byte aligned, else element by element.
+  auto copyChunk = [&](unsigned char* to, const unsigned short* __restrict__ row, bool in, int k) {
+    if (vec) {
+      const bool any = in && k < K;
+      moec_cp_async16(moec_smem(to), any ? row + k : row, any ? 16 : 0);
+    } else {
+      unsigned short h[8];
+#pragma unroll
+      for (int e = 0; e < 8; e++) { h[e] = in && k + e < K ? row[k + e] : (unsigned short)0; }
+      moec_u32x4 v;
+      v.x = h[0] | ((unsigned)h[1] << 16);
+      v.y = h[2] | ((unsigned)h[3] << 16);
+      v.z = h[4] | ((unsigned)h[5] << 16);
+      v.w = h[6] | ((unsigned)h[7] << 16);
+      *reinterpret_cast<moec_u32x4*>(to) = v;
+    }
   };
   // The weights' tile of step kt into a stage: BN rows of 8 chunks.
   auto loadW = [&](int stage, int kt) {
@@ -196,16 +237,7 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
       const int n = n0 + r;
       const unsigned short* __restrict__ src = w;
 {{/if}}
-      const int at = moec_swizzle(r, q & 7);
-      if (vec) {
-        const bool in = n < N && k < K;
-        moec_cp_async16(moec_smem(base) + at, in ? src + (long long)n * K + k : src, in ? 16 : 0);
-      } else {
-        unsigned short h[8];
-#pragma unroll
-        for (int e = 0; e < 8; e++) { h[e] = n < N && k + e < K ? src[(long long)n * K + k + e] : (unsigned short)0; }
-        *reinterpret_cast<moec_u32x4*>(base + at) = chunkOf(h);
-      }
+      copyChunk(base + moec_swizzle(r, q & 7), src + (long long)(n < N ? n : 0) * K, n < N, k);
     }
   };
 {{#if xBf16}}
@@ -217,16 +249,7 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
       const int q = tid + c * {{threads}};
       const int r = m0 + (q >> 3);
       const int k = kt * BK + (q & 7) * 8;
-      const int at = moec_swizzle(q >> 3, q & 7);
-      if (vec) {
-        const bool in = r < rows && k < K;
-        moec_cp_async16(moec_smem(base) + at, in ? x + (long long)r * K + k : x, in ? 16 : 0);
-      } else {
-        unsigned short h[8];
-#pragma unroll
-        for (int e = 0; e < 8; e++) { h[e] = r < rows && k + e < K ? x[(long long)r * K + k + e] : (unsigned short)0; }
-        *reinterpret_cast<moec_u32x4*>(base + at) = chunkOf(h);
-      }
+      copyChunk(base + moec_swizzle(q >> 3, q & 7), x + (long long)(r < rows ? r : 0) * K, r < rows, k);
     }
   };
   auto load = [&](int stage, int kt) {
@@ -264,10 +287,10 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
     for (int c = 0; c < {{aChunks}}; c++) {
       const int q = tid + c * {{threads}};
       moec_u32x4 v;
-      v.x = moec_pack_bf16(xr[c][0], xr[c][1]);
-      v.y = moec_pack_bf16(xr[c][2], xr[c][3]);
-      v.z = moec_pack_bf16(xr[c][4], xr[c][5]);
-      v.w = moec_pack_bf16(xr[c][6], xr[c][7]);
+      v.x = moec_pack_{{half}}(xr[c][0], xr[c][1]);
+      v.y = moec_pack_{{half}}(xr[c][2], xr[c][3]);
+      v.z = moec_pack_{{half}}(xr[c][4], xr[c][5]);
+      v.w = moec_pack_{{half}}(xr[c][6], xr[c][7]);
       *reinterpret_cast<moec_u32x4*>(tiles + stage * STAGE_BYTES + moec_swizzle(q >> 3, q & 7)) = v;
     }
   };
@@ -283,7 +306,7 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
     moec_wgmma_hold(acc);
     moec_wgmma_fence();
 #pragma unroll
-    for (int ks = 0; ks < BK / 16; ks++) { moec_wgmma_m64n{{bn}}(acc, moec_wgmma_desc(a + ks * 32), moec_wgmma_desc(b + ks * 32)); }
+    for (int ks = 0; ks < BK / 16; ks++) { moec_wgmma_{{half}}_m64n{{bn}}(acc, moec_wgmma_desc(a + ks * 32), moec_wgmma_desc(b + ks * 32)); }
     moec_wgmma_commit();
     moec_wgmma_wait<{{inFlight}}>();
     moec_wgmma_hold(acc);
@@ -318,7 +341,7 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
 #pragma unroll
       for (int i = 0; i < MI; i++) {
 #pragma unroll
-        for (int j = 0; j < NI; j++) { moec_mma_bf16(acc[i][j], af[i], bf[j][0], bf[j][1]); }
+        for (int j = 0; j < NI; j++) { moec_mma_{{half}}(acc[i][j], af[i], bf[j][0], bf[j][1]); }
       }
     }
   };
@@ -368,7 +391,7 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
 {{#if gated}}
         const float l_u = acc[(j + BN / 16) * 4 + q];
 {{/if}}
-        {{out}}[(long long)l_row * N + l_n] = {{#if outBf16}}moec_to_bf16({{{epilogue}}}){{else}}{{{epilogue}}}{{/if}};
+        {{out}}[(long long)l_row * N + l_n] = {{#if outBf16}}moec_to_{{half}}({{{epilogue}}}){{else}}{{{epilogue}}}{{/if}};
       }
     }
   }
@@ -389,7 +412,7 @@ export const mmaGemmTemplate = `extern "C" __global__ void __launch_bounds__({{t
 {{#if gated}}
           const float l_u = acc[i][j + NI / 2][q];
 {{/if}}
-          {{out}}[(long long)l_row * N + l_n] = {{#if outBf16}}moec_to_bf16({{{epilogue}}}){{else}}{{{epilogue}}}{{/if}};
+          {{out}}[(long long)l_row * N + l_n] = {{#if outBf16}}moec_to_{{half}}({{{epilogue}}}){{else}}{{{epilogue}}}{{/if}};
         }
       }
     }

@@ -9,7 +9,7 @@ import type { GemmSpec, Kernel } from '../../compiler/kernel/ir.ts';
 import { cStyleRenderer } from '../../codegen/c-style.ts';
 import { ceilDiv, gemmEpilogue, gemmRows } from '../../codegen/gemm.ts';
 import { bufferParam, kernelComment, type CudaFunction } from './render.ts';
-import { bf16Spelling, cudaSpelling } from './spelling.ts';
+import { bf16Spelling, cudaSpelling, type Half } from './spelling.ts';
 import { narrowGemmTemplate } from './templates.ts';
 
 const template = Handlebars.compile(narrowGemmTemplate, { noEscape: true, strict: true });
@@ -24,18 +24,21 @@ export const isNarrow = (g: GemmSpec) => g.weights.length === 1 && !g.offsets &&
 /** Rows a warp takes: as many as keep R × N ≤ 128 (8 at most). */
 const rowsPerWarp = (n: number) => Math.max(1, Math.min(8, Math.floor(128 / n)));
 
-export function renderNarrowGemm(k: Kernel, g: GemmSpec, sizes: string[], entry = k.name, bf16: ReadonlySet<string> = new Set()): CudaFunction {
+export function renderNarrowGemm(k: Kernel, g: GemmSpec, sizes: string[], entry = k.name, bf16: ReadonlySet<string> = new Set(), half: Half = 'bf16'): CudaFunction {
   if (!isNarrow(g)) throw new Error(`kernel ${k.name}: the narrow matmul takes plain products of at most ${narrowMax} outputs a row`);
-  const r = cStyleRenderer(k, sizes, bf16.size ? bf16Spelling(bf16) : cudaSpelling);
+  const r = cStyleRenderer(k, sizes, bf16.size ? bf16Spelling(bf16, half) : cudaSpelling);
   const id = (name: string) => r.bufferId.get(name)!;
   const rows = gemmRows(g);
   const R = rowsPerWarp(g.N);
+  const epilogue = r.expr(gemmEpilogue(g, size('#N')));
   const code = template({
     entry, warps: WARPS, threads: 32 * WARPS, r: R, n: g.N, expert: !!g.bias,
     params: k.buffers.map((b) => bufferParam(b, id(b.name), bf16)),
     x: id(g.x), w: id(g.weights[0]!), out: id(g.out),
-    rowStart: r.expr(rows.start), rowCount: r.expr(rows.count), epilogue: r.expr(gemmEpilogue(g, size('#N'))),
+    router: !!k.router, ...(k.router ? { probs: id(k.router.probs), values: id(k.router.values), indices: id(k.router.indices), k: k.router.k, normalize: k.router.normalize } : {}),
+    rowStart: r.expr(rows.start), rowCount: r.expr(rows.count), epilogue, column: epilogue.includes('l_n'),
   });
   const launch = { grid: [ceilDiv(g.rows, WARPS * R), i(1), i(1)], block: [32 * WARPS, 1, 1], ints: [g.N, g.K] };
-  return { kernel: k.name, comment: kernelComment(k, `${k.ops.join(', ')} (N ${g.N}, K ${g.K}) as a narrow matmul, ${R} rows a warp`), code, launch };
+  const what = `${k.ops.join(', ')} (N ${g.N}, K ${g.K}) as a narrow matmul, ${R} rows a warp${k.router ? `, then softmax and top-${k.router.k}` : ''}`;
+  return { kernel: k.name, comment: kernelComment(k, what), code, launch };
 }

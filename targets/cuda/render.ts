@@ -19,8 +19,8 @@ import { isNarrow, renderNarrowGemm } from './narrow-gemm.ts';
 import { bf16Activations } from './bf16-activations.ts';
 import { archTiles, renderMmaGemms, type MmaTiles } from './mma-gemm.ts';
 import { bf16Helpers, ptxHelpers } from './mma-templates.ts';
-import { wgmmaHelpers } from './wgmma.ts';
-import { bf16Spelling, cudaSpelling, cudaType } from './spelling.ts';
+import { wgmmaHelpers, wgmmaProducts, type WgmmaProduct } from './wgmma.ts';
+import { bf16Spelling, cudaSpelling, cudaType, type Half } from './spelling.ts';
 import { kernelTemplate, sourceTemplate } from './templates.ts';
 
 const noBf16: ReadonlySet<string> = new Set();
@@ -46,10 +46,11 @@ export interface CudaLaunch {
 
 /**
  * 'f32': f32 storage and arithmetic throughout (the exact-check mode). 'bf16': every matmul's weights but a router's
- * stored as bf16 and multiplied on tensor cores with f32 accumulation; activations and everything else in f32.
+ * stored as bf16 and multiplied on tensor cores with f32 accumulation, and the activations only those matmuls read;
+ * everything else in f32. 'f16': the same in IEEE half precision (3 more bits of mantissa, a range to 65504).
  */
-export type Precision = 'f32' | 'bf16';
-export const precisions: readonly Precision[] = ['f32', 'bf16'];
+export type Precision = 'f32' | Half;
+export const precisions: readonly Precision[] = ['f32', 'bf16', 'f16'];
 
 /**
  * The GPUs a program is rendered for: 'sm_80' runs on every GPU from the A100 on (mma.sync); 'sm_90a' only on the
@@ -85,8 +86,8 @@ export interface CudaProgram {
   sizes: string[];
   precision: Precision;
   arch: CudaArch;
-  /** Buffers stored as bf16 words: parameters (uploaded converted, 2 bytes an element) and the activations only
-   * matmuls read (written so by their kernels); none in f32. */
+  /** Buffers stored as 16-bit words (bf16, or f16 in f16 precision): parameters (uploaded converted, 2 bytes an
+   * element) and the activations only matmuls read (written so by their kernels); none in f32. */
   bf16: string[];
   /** The distinct functions the source defines, in order. */
   functions: { entry: string; comment: string; code: string }[];
@@ -101,8 +102,8 @@ export function bufferParam(b: KernelBuffer, id: string, bf16: ReadonlySet<strin
 
 export const kernelComment = (k: Kernel, what = k.ops.join(', ')) => `// ${k.name}${k.loc ? `  (${k.loc})` : ''}: ${what}`;
 
-export function renderKernel(k: Kernel, sizes: string[], entry = k.name, bf16: ReadonlySet<string> = noBf16): CudaFunction {
-  const r = cStyleRenderer(k, sizes, bf16.size ? bf16Spelling(bf16) : cudaSpelling);
+export function renderKernel(k: Kernel, sizes: string[], entry = k.name, bf16: ReadonlySet<string> = noBf16, half: Half = 'bf16'): CudaFunction {
+  const r = cStyleRenderer(k, sizes, bf16.size ? bf16Spelling(bf16, half) : cudaSpelling);
   const { lines, grid } = r.threadBody();
   const code = kernelT({
     entry, block: blockSize,
@@ -132,22 +133,23 @@ export function renderProgram(p: KernelProgram, options: RenderOptions = {}): Cu
   const sizes = programSizes(p);
   const precision = options.precision ?? 'f32';
   const arch = options.arch ?? 'sm_80';
-  const weights = precision === 'bf16' ? halfWeightBuffers(p) : noBf16;
+  const half: Half = precision === 'f16' ? 'f16' : 'bf16';
+  const weights = precision !== 'f32' ? halfWeightBuffers(p) : noBf16;
   const tiles = { ...archTiles(arch), ...options.tiles };
   const attention = (k: Kernel) => !!k.attention && fusable(k.attention);
   const onTensorCores = (k: Kernel) => options.tiled !== false && !attention(k) && !!k.gemm && k.gemm.weights.every((w) => weights.has(w));
   const loopNest = (k: Kernel) => !attention(k) && (!k.gemm || options.tiled === false);
-  const bf16 = precision === 'bf16' && options.tiled !== false ? new Set([...weights, ...bf16Activations(p, onTensorCores, (k) => loopNest(k) || onTensorCores(k))]) : weights;
+  const bf16 = precision !== 'f32' && options.tiled !== false ? new Set([...weights, ...bf16Activations(p, onTensorCores, (k) => loopNest(k) || onTensorCores(k))]) : weights;
   const render = (k: Kernel): CudaFunction[] => {
     // Attention reads and writes f32 activations in every precision.
     if (attention(k)) return [renderAttention(k, k.attention!, sizes, ENTRY)];
-    if (loopNest(k)) return [renderKernel(k, sizes, ENTRY, bf16)];
-    if (onTensorCores(k)) return renderMmaGemms(k, k.gemm!, sizes, bf16, tiles, arch, ENTRY);
+    if (loopNest(k)) return [renderKernel(k, sizes, ENTRY, bf16, half)];
+    if (onTensorCores(k)) return renderMmaGemms(k, k.gemm!, sizes, bf16, tiles, arch, half, ENTRY);
     // A router's product keeps its f32 weights, so it stays on the f32 tiled matmul (which reads them as floats; a
     // product of f32 and bf16 weights, which no model has, would fall to its loop nest).
     const g = k.gemm!;
-    if (g.weights.some((w) => bf16.has(w))) return [renderKernel(k, sizes, ENTRY, bf16)];
-    return [isNarrow(g) ? renderNarrowGemm(k, g, sizes, ENTRY, bf16) : renderGemm(k, g, sizes, ENTRY, bf16)];
+    if (g.weights.some((w) => bf16.has(w))) return [renderKernel(k, sizes, ENTRY, bf16, half)];
+    return [isNarrow(g) ? renderNarrowGemm(k, g, sizes, ENTRY, bf16, half) : renderGemm(k, g, sizes, ENTRY, bf16, half)];
   };
   // The first kernel with a given code names the function; the others launch it too.
   const byCode = new Map<string, { entry: string; f: CudaFunction; uses: number }>();
@@ -162,8 +164,8 @@ export function renderProgram(p: KernelProgram, options: RenderOptions = {}): Cu
     comment: uses > 1 ? `${f.comment}; the same code runs ${uses - 1} more kernel${uses > 2 ? 's' : ''}` : f.comment,
     code: f.code.replace(ENTRY, entry),
   }));
-  const wgmmaN = [...new Set(functions.flatMap((f) => [...f.code.matchAll(/moec_wgmma_m64n(\d+)\(/g)].map((m) => Number(m[1]))))];
-  return { source: cudaSource(p.name, p.kernels.length, functions, sizes, precision, wgmmaN), kernels, sizes, functions, precision, arch, bf16: [...bf16] };
+  const wgmma = wgmmaProducts(functions.map((f) => f.code).join('\n'));
+  return { source: cudaSource(p.name, p.kernels.length, functions, sizes, precision, wgmma), kernels, sizes, functions, precision, arch, bf16: [...bf16] };
 }
 
 /**
@@ -175,7 +177,10 @@ export function cudaCompiled(c: CudaProgram) {
 }
 
 /** A source file of functions (rendered for a program with these run-time sizes) and what they share; `wgmma`: the
- * widths of the sm_90a products the functions use. */
-export function cudaSource(model: string, kernels: number, functions: { comment: string; code: string }[], sizes: string[], precision: Precision = 'f32', wgmma: number[] = []): string {
-  return sourceT({ model, kernels, functionCount: functions.length, functions, sizes, count: Math.max(1, sizes.length), bf16: precision === 'bf16', bf16Helpers, ptxHelpers, wgmma: wgmmaHelpers(wgmma) });
+ * sm_90a products the functions use (wgmmaProducts). */
+export function cudaSource(model: string, kernels: number, functions: { comment: string; code: string }[], sizes: string[], precision: Precision = 'f32', wgmma: WgmmaProduct[] = []): string {
+  return sourceT({
+    model, kernels, functionCount: functions.length, functions, sizes, count: Math.max(1, sizes.length),
+    bf16: precision !== 'f32', half: precision, bf16Helpers, ptxHelpers, wgmma: wgmmaHelpers(wgmma),
+  });
 }

@@ -63,15 +63,18 @@ export const cudaSpelling: Spelling = {
   variable: (name, t, value) => `${cudaType(t)} ${name} = ${value};`,
 };
 
+/** The 16-bit float a bf16 or f16 program stores its matrices in. */
+export type Half = 'bf16' | 'f16';
+
 /**
- * The spellings of a bf16 program: buffers in `bf16` (matrix weights and the activations only matmuls read, stored as
- * raw bf16 words) read as the f32 they hold, by any kernel that reads them (a gemm's loop nest, or the gather of an
- * embedding tied to the output matrix), and are written rounded to nearest even.
+ * The spellings of a bf16 (or f16) program: buffers in `bf16` (matrix weights and the activations only matmuls read,
+ * stored as raw 16-bit words) read as the f32 they hold, by any kernel that reads them (a gemm's loop nest, or the
+ * gather of an embedding tied to the output matrix), and are written rounded to nearest even.
  */
-export function bf16Spelling(bf16: ReadonlySet<string>): Spelling {
+export function bf16Spelling(bf16: ReadonlySet<string>, half: Half = 'bf16'): Spelling {
   return {
     ...cudaSpelling,
-    element: (buffer, id, index) => (bf16.has(buffer) ? `moec_bf16(${id}[${index}])` : undefined),
-    stored: (buffer, value) => (bf16.has(buffer) ? `moec_to_bf16(${value})` : undefined),
+    element: (buffer, id, index) => (bf16.has(buffer) ? `moec_${half}(${id}[${index}])` : undefined),
+    stored: (buffer, value) => (bf16.has(buffer) ? `moec_to_${half}(${value})` : undefined),
   };
 }

@@ -16,6 +16,7 @@ import { evalExtent } from '../../codegen/grid.ts';
 import type { CudaProgram } from '../../targets/cuda/render.ts';
 import { ptxHelpers } from '../../targets/cuda/mma-templates.ts';
 import { toBf16 } from '../../runtime/cuda/bf16.ts';
+import { toHalf } from '../../runtime/webgpu/half.ts';
 
 type Storage = Float32Array | Int32Array;
 
@@ -91,6 +92,10 @@ inline unsigned bf16Rne(float f) {
   return ((b + 0x7fffu + ((b >> 16) & 1u)) >> 16) & 0xffffu;
 }
 inline unsigned moec_pack_bf16(float lo, float hi) { return bf16Rne(lo) | (bf16Rne(hi) << 16); }
+// f16: the source's own conversions (its plain C++ helpers, defined below the shim).
+unsigned short moec_to_f16(float f);
+float moec_f16(unsigned short h);
+inline unsigned moec_pack_f16(float lo, float hi) { return moec_to_f16(lo) | ((unsigned)moec_to_f16(hi) << 16); }
 inline void moec_cp_async16(moec_shared_addr dst, const void* src, int bytes) { std::memset((char*)dst, 0, 16); std::memcpy((char*)dst, src, bytes); }
 inline void moec_cp_async_commit() {}
 template <int PENDING> inline void moec_cp_async_wait() {}
@@ -102,16 +107,17 @@ inline void moec_ldmatrix_x4(unsigned (&r)[4], moec_shared_addr a) {
   });
 }
 inline float bf16Half(unsigned word, int high) { return __uint_as_float((high ? word >> 16 : word & 0xffffu) << 16); }
-// mma.m16n8k16 .row.col bf16 → f32: A[row][k] is in lane (row%8)·4 + (k%8)/2, register row/8 + 2·(k/8), half k%2;
+inline float f16Half(unsigned word, int high) { return moec_f16((unsigned short)(high ? word >> 16 : word & 0xffffu)); }
+// mma.m16n8k16 .row.col bf16 (or f16) → f32: A[row][k] is in lane (row%8)·4 + (k%8)/2, register row/8 + 2·(k/8), half k%2;
 // B[k][col] in lane col·4 + (k%8)/2, register k/8, half k%2; d[q] is row lane/4 + 8(q/2), column 2(lane%4) + q%2.
-inline void moec_mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+template <float (*HALF)(unsigned, int)> inline void mmaEmulated(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
   exchange([&](Warp& w) { std::memcpy(w.a[laneId], a, 16); w.b[laneId][0] = b0; w.b[laneId][1] = b1; }, [&](Warp& w) {
     for (int q = 0; q < 4; q++) {
       const int row = laneId / 4 + 8 * (q / 2), col = 2 * (laneId % 4) + q % 2;
       float s = d[q];
       for (int k = 0; k < 16; k++) {
-        const float x = bf16Half(w.a[(row % 8) * 4 + (k % 8) / 2][row / 8 + 2 * (k / 8)], k % 2);
-        const float y = bf16Half(w.b[col * 4 + (k % 8) / 2][k / 8], k % 2);
+        const float x = HALF(w.a[(row % 8) * 4 + (k % 8) / 2][row / 8 + 2 * (k / 8)], k % 2);
+        const float y = HALF(w.b[col * 4 + (k % 8) / 2][k / 8], k % 2);
         s += x * y;
       }
       d[q] = s;
@@ -119,6 +125,8 @@ inline void moec_mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, un
     return 0;
   });
 }
+inline void moec_mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) { mmaEmulated<bf16Half>(d, a, b0, b1); }
+inline void moec_mma_f16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) { mmaEmulated<f16Half>(d, a, b0, b1); }
 
 template <class F> void launchThreads(unsigned gx, unsigned gy, unsigned gz, unsigned threads, F f) {
   std::barrier<> b(threads);
@@ -157,7 +165,7 @@ function hostMain(p: KernelProgram, cuda: CudaProgram, data: (name: string) => S
     const type = bf16.has(b.name) ? 'unsigned short' : isFloat(b.dtype) ? 'float' : 'int';
     lines.push(`  static std::vector<${type}> ${id(b.name)}(${n}, ${type === 'float' ? 'NAN' : type === 'int' ? '-7' : '0x7fc0'});`);
     const raw = data(b.name);
-    const d = raw && bf16.has(b.name) ? toBf16(raw as Float32Array) : raw;
+    const d = raw && bf16.has(b.name) ? (cuda.precision === 'f16' ? toHalf : toBf16)(raw as Float32Array) : raw;
     if (!d) continue;
     writeFileSync(join(dir, `${id(b.name)}.bin`), new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     lines.push(`  readInto(${id(b.name)}, "${join(dir, id(b.name))}.bin");`);

@@ -15,6 +15,7 @@ import { lowerModel } from '../../compiler/lower/model.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import type { ModelSpec } from '../../compiler/spec/types.ts';
+import { wgmmaProducts } from '../../targets/cuda/wgmma.ts';
 import { cudaSource, renderProgram, type CudaArch, type CudaProgram, type Precision } from '../../targets/cuda/render.ts';
 import type { CudaManifest } from '../../runtime/cuda/manifest.ts';
 import { fixtureDirs, importedSpec } from '../helpers/fixtures.ts';
@@ -37,8 +38,7 @@ const compile = (name: string, spec: ModelSpec, precision: Precision, arch: Cuda
   return { name: precision === 'f32' ? name : `${name} (${precision}, ${arch})`, cuda: renderProgram(program, { precision, arch }) };
 };
 
-/** The wgmma widths a function's code uses (sm_90a only). */
-const wgmmaWidths = (code: string) => [...code.matchAll(/moec_wgmma_m64n(\d+)\(/g)].map((m) => Number(m[1]));
+
 
 /** A function of one or more models, compiled once under the name `id`. */
 interface Shared {
@@ -71,7 +71,7 @@ function distinctFunctions(models: Model[]): Map<string, Shared[]> {
   // Sources group functions of the same size struct, and those only sm_90a compiles apart.
   const bySizes = new Map<string, Shared[]>();
   for (const [key, f] of byKey) {
-    const group = `${key.slice(0, key.indexOf('\n'))} ${wgmmaWidths(f.code).length > 0}`;
+    const group = `${key.slice(0, key.indexOf('\n'))} ${wgmmaProducts(f.code).length > 0}`;
     bySizes.set(group, [...(bySizes.get(group) ?? []), f]);
   }
   return bySizes;
@@ -89,12 +89,12 @@ function units(models: Model[], count: number): Unit[] {
     return Array.from({ length: parts }, (_, p) => group.filter((_, i) => i % parts === p)).map((functions): Unit => {
       const sizes = functions[0]!.users[0]!.model.cuda.sizes;
       // The bf16 helpers (PTX included) above the functions where one uses them; f32 functions compile the same under them.
-      const precision = functions.some((f) => /\bmoec_(bf16|to_bf16|smem)\(/.test(f.code)) ? 'bf16' : 'f32';
-      const widths = [...new Set(functions.flatMap((f) => wgmmaWidths(f.code)))];
-      const source = cudaSource('the functions of several models', functions.length, functions.map((f) => ({ comment: `// ${f.users.map((u) => `${u.model.name}:${u.entry}`).join(', ')}`, code: f.code })), sizes, precision, widths);
+      const precision = functions.some((f) => /\bmoec_(f16|to_f16|mma_f16|pack_f16)\(|moec_wgmma_f16_/.test(f.code)) ? 'f16' : functions.some((f) => /\bmoec_(bf16|to_bf16|smem)\(/.test(f.code)) ? 'bf16' : 'f32';
+      const products = wgmmaProducts(functions.map((f) => f.code).join('\n'));
+      const source = cudaSource('the functions of several models', functions.length, functions.map((f) => ({ comment: `// ${f.users.map((u) => `${u.model.name}:${u.entry}`).join(', ')}`, code: f.code })), sizes, precision, products);
       const file = join(dir, `unit${n++}.cu`);
       writeFileSync(file, source);
-      const unit: Unit = { file, functions, result: run(() => nvcc(file, `${file}.fatbin`, widths.length ? hopperFlags : undefined)) };
+      const unit: Unit = { file, functions, result: run(() => nvcc(file, `${file}.fatbin`, products.length ? hopperFlags : undefined)) };
       for (const f of functions) {
         f.unit = unit;
         f.line = lineOf(source, ` ${f.id}(`);
@@ -159,7 +159,11 @@ if (!nvccRelease) {
     ...readdirSync(examples).filter((f) => f.endsWith('.moe')).map((f) => ({ name: basename(f, '.moe'), spec: checkOrThrow(join(examples, f)) })),
     ...fixtureDirs().map((d) => ({ name: `${basename(d)}-fixture`, spec: importedSpec(d) })),
   ];
-  const models = ([['f32', 'sm_80'], ['bf16', 'sm_80'], ['bf16', 'sm_90a']] as const).flatMap(([precision, arch]) => specs.map(({ name, spec }) => compile(name, spec, precision, arch)));
+  const models = [
+    ...([['f32', 'sm_80'], ['bf16', 'sm_80'], ['bf16', 'sm_90a']] as const).flatMap(([precision, arch]) => specs.map(({ name, spec }) => compile(name, spec, precision, arch))),
+    // f16 on the fixtures: the same code as bf16 but for the type of the products and conversions.
+    ...(['sm_80', 'sm_90a'] as const).flatMap((arch) => specs.filter(({ name }) => name.endsWith('-fixture')).map(({ name, spec }) => compile(name, spec, 'f16', arch))),
+  ];
   const started = units(models, 6);
   const shared = started.flatMap((u) => u.functions);
 
@@ -224,7 +228,10 @@ if (!nvccRelease) {
     expect(manifest.bf16).toContain(dispatched.x);
     expect(manifest.bf16).toContain(dispatched.out);
     expect(manifest.bf16!.filter((n) => buffer(n).kind === 'temp').length).toBeGreaterThan(2);
-    expect(manifest.launches.filter((l) => l.block[0] === 256).every((l) => l.shared! > 48 * 1024)).toBe(true);
+    // The tall tiles' 4 stages of (128 + 256) rows of 128 bytes, and 1 KiB, in dynamic shared memory.
+    const tall = manifest.launches.filter((l) => l.shared && !l.entry.endsWith('_short'));
+    expect(tall.length).toBeGreaterThan(0);
+    for (const l of tall) expect(l.shared, l.entry).toBe(4 * 384 * 128 + 1024);
     // Every gemm kernel but the routers' has a tall and a short launch; exactly one runs at the fixture's sizes.
     const byKernel = new Map<string, CudaManifest['launches']>();
     for (const l of manifest.launches) byKernel.set(l.kernel, [...(byKernel.get(l.kernel) ?? []), l]);
@@ -253,12 +260,12 @@ it('moec compile and moec run refuse a --precision that is not f32 or bf16, or b
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(`error: ${message}\n`);
   };
-  refused(moec('compile', spec, '--target', 'cuda', '--precision', 'fp8', '-o', out), "--precision must be f32 or bf16, got 'fp8'");
+  refused(moec('compile', spec, '--target', 'cuda', '--precision', 'fp8', '-o', out), "--precision must be f32, bf16 or f16, got 'fp8'");
   refused(moec('compile', spec, '--target', 'wgsl', '--precision', 'bf16', '-o', out), "--precision bf16 is the CUDA target's: use it with --target cuda");
   refused(moec('compile', spec, '--target', 'cuda', '--arch', 'sm_100', '-o', out), "--arch must be sm_80 or sm_90a, got 'sm_100'");
   expect(existsSync(out)).toBe(false);
   const run = (...a: string[]) => moec('run', spec, '--weights', fixture, '--input', join(fixture, 'inputs.json'), '--out', `${out}.safetensors`, ...a);
-  refused(run('--target', 'cuda', '--precision', 'BF16'), "--precision must be f32 or bf16, got 'BF16'");
+  refused(run('--target', 'cuda', '--precision', 'BF16'), "--precision must be f32, bf16 or f16, got 'BF16'");
   refused(run('--target', 'wasm', '--precision', 'bf16'), "--precision bf16 is the CUDA target's: use it with --target cuda");
   if (!existsSync('/dev/nvidia0')) refused(run('--target', 'cuda', '--precision', 'bf16'), 'no CUDA driver (libcuda.so.1) on this machine: --target cuda runs on an NVIDIA GPU with its driver installed');
   expect(existsSync(`${out}.safetensors`)).toBe(false);

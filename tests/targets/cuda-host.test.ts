@@ -3,20 +3,24 @@
 // tiled matmul against the loop nests on shapes off every tile edge (the fixtures' products fit in one tile). It
 // checks what the generated code computes (tiled matmul, epilogues, every loop nest as CUDA spells it) where no GPU is.
 // In bf16 mode too: the tensor-core matmul with its PTX emulated instruction by instruction (tests/helpers/cuda-host.ts)
-// against the loop nests on the same bf16-rounded operands, and every fixture within bf16's tolerance.
+// against the loop nests on the same bf16-rounded operands, and every fixture within bf16's tolerance; three in f16.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runProgram } from '../../compiler/kernel/interpret.ts';
 import { lowerModel } from '../../compiler/lower/model.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
-import { splitDispatch } from '../../compiler/kernel/parallel-dispatch.ts';
 import { parseGraph } from '../../compiler/ir/parse.ts';
 import type { KernelProgram } from '../../compiler/kernel/ir.ts';
 import { renderProgram, type Precision } from '../../targets/cuda/render.ts';
+import { cudaKernelProgram } from '../../targets/cuda/program.ts';
 import { shortBelow, type MmaTile, type MmaTiles } from '../../targets/cuda/mma-gemm.ts';
 import { roundToBf16 } from '../../runtime/cuda/bf16.ts';
+import { halfValue, toHalf } from '../../runtime/webgpu/half.ts';
+import { bf16Helpers } from '../../targets/cuda/mma-templates.ts';
+import { mulberry32 } from '../../compiler/ir/hash.ts';
 import { namedOutputs, referenceExecutor } from '../../runtime/run-model.ts';
 import { openSafetensors } from '../../runtime/safetensors/index.ts';
 import { relativeL2 } from '../helpers/compare.ts';
@@ -30,17 +34,18 @@ import { scratch } from '../helpers/spec.ts';
 const gxx = spawnSync('g++', ['--version']).status === 0;
 const run = pool(2);
 
-/** The program's parameters as a bf16 program stores them: its bf16 ones rounded. */
-function asStored(program: KernelProgram, bf16: string[], params: (source: string) => Float32Array) {
+/** The program's parameters as a bf16 (f16) program stores them: its 16-bit ones rounded. */
+function asStored(program: KernelProgram, bf16: string[], params: (source: string) => Float32Array, precision: Precision = 'bf16') {
   const rounded = new Set(program.buffers.filter((b) => bf16.includes(b.name)).map((b) => b.source));
-  return (source: string) => (rounded.has(source) ? roundToBf16(params(source)) : params(source));
+  const round = precision === 'f16' ? (x: Float32Array) => Float32Array.from(toHalf(x), halfValue) : roundToBf16;
+  return (source: string) => (rounded.has(source) ? round(params(source)) : params(source));
 }
 
 function prepare(dir: string, precision: Precision) {
   const spec = importedSpec(dir);
   const graph = runPipeline(lowerModel(spec));
-  // As the CUDA runtime runs it: the dispatch as its parallel passes.
-  const program = splitDispatch(scheduleGraph(graph));
+  // As the CUDA runtime runs it: the dispatch as its parallel passes, the routers' softmax/top-k fused.
+  const program = cudaKernelProgram(graph);
   const { weights, ids, sizes } = fixtureRun(dir, spec, graph);
   const data = (name: string) => {
     const b = program.buffers.find((x) => x.name === name)!;
@@ -54,7 +59,7 @@ function prepare(dir: string, precision: Precision) {
   // Not awaited here: every fixture compiles and runs while the first is checked.
   out.catch(() => {});
   // The reference executor on the weights as stored (bf16 ones rounded): what the program computes but for x's rounding.
-  const stored = asStored(program, cuda.bf16, (n) => weights.get(n)!.data as Float32Array);
+  const stored = asStored(program, cuda.bf16, (n) => weights.get(n)!.data as Float32Array, precision);
   const asWeights = new Map([...weights].map(([n, w]) => [n, { ...w, data: stored(n) }]));
   const ref = new Map(namedOutputs(graph, referenceExecutor(graph)(asWeights, ids, sizes), sizes).map((o) => [o.name, o]));
   return { out, ref, want: openSafetensors(join(dir, 'reference.safetensors')).readF32('logits') };
@@ -77,6 +82,8 @@ if (!gxx) it.skip('g++ is not on PATH: the CUDA C is NOT run on the CPU', () => 
 describe.runIf(gxx).each(gxx ? fixtureDirs() : [])('%s', (dir) => {
   const f = prepare(dir, 'f32');
   const h = prepare(dir, 'bf16');
+  // f16 on three of the fixtures (the others add a minute and nothing the three do not cover).
+  const half = /mixtral|olmoe|deepseek_v3/.test(dir) ? prepare(dir, 'f16') : undefined;
   it('CUDA C run on the CPU: logits within 1e-4 of transformers, the same experts as the reference executor', async () => {
     const out = await f.out;
     expect(relativeL2(out.logits as Float32Array, f.want)).toBeLessThan(1e-4);
@@ -93,6 +100,56 @@ describe.runIf(gxx).each(gxx ? fixtureDirs() : [])('%s', (dir) => {
     expect(relativeL2(out.logits as Float32Array, h.want)).toBeLessThan(1.5e-1);
     expect(sameChoices(out, h.ref)).toBeGreaterThan(0.95);
   }, 300_000);
+
+  it.runIf(!!half)('f16 (tensor-core matmuls) on the CPU: logits within f16 tolerance, the same experts', async () => {
+    const out = await half!.out;
+    const vsRef = relativeL2(out.logits as Float32Array, half!.ref.get('logits')!.data);
+    const vsHf = relativeL2(out.logits as Float32Array, half!.want);
+    console.log(`${dir.split('/').pop()} f16: ${vsRef.toExponential(2)} of the reference on the rounded weights, ${vsHf.toExponential(2)} of transformers`);
+    expect(vsRef).toBeLessThan(1e-2);
+    expect(vsHf).toBeLessThan(2e-2);
+    expect(sameChoices(out, half!.ref)).toBeGreaterThan(0.95);
+  }, 300_000);
+});
+
+describe.runIf(gxx)('the f16 conversions of an f16 program\'s source', () => {
+  // Every f16 to f32, and f32 to f16 at the edges (subnormals, ties, 65504 and 65520, ∞, NaN) and on random floats
+  // of every magnitude, against runtime/webgpu/half.ts (the uploads' conversion, itself checked exhaustively).
+  it('match the runtime\'s: moec_f16 on all 65536 words, moec_to_f16 at every edge', async () => {
+    const dir = join(scratch, 'cuda-host', 'f16-conversions');
+    mkdirSync(dir, { recursive: true });
+    const rand = mulberry32(5);
+    const edges = [0, -0, 1, -1, 65504, 65519.99, 65520, 70000, -65520, Infinity, -Infinity, NaN, 2 ** -14, 2 ** -24, 2 ** -25, 2 ** -25 * 1.0001, 3 * 2 ** -25, 2 ** -26, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 6.1e-5, 1e-8];
+    const floats = Float32Array.from([...edges, ...Array.from({ length: 4000 }, () => (rand() - 0.5) * 2 ** Math.floor(rand() * 60 - 30))]);
+    writeFileSync(join(dir, 'in.bin'), new Uint8Array(floats.buffer));
+    const source = `#include <cmath>
+#include <cstdio>
+#include <cstring>
+#define __device__
+#define __forceinline__ inline
+inline float __uint_as_float(unsigned i) { float f; std::memcpy(&f, &i, 4); return f; }
+inline unsigned __float_as_uint(float f) { unsigned i; std::memcpy(&i, &f, 4); return i; }
+${bf16Helpers}
+int main() {
+  static float in[${floats.length}];
+  FILE* f = std::fopen("${join(dir, 'in.bin')}", "rb");
+  std::fread(in, 4, ${floats.length}, f);
+  std::fclose(f);
+  for (int i = 0; i < ${floats.length}; i++) std::printf("%u\\n", (unsigned)moec_to_f16(in[i]));
+  for (unsigned h = 0; h < 65536; h++) { float v = moec_f16((unsigned short)h); unsigned b; std::memcpy(&b, &v, 4); std::printf("%u\\n", b); }
+}
+`;
+    writeFileSync(join(dir, 'main.cpp'), source);
+    expect(spawnSync('g++', ['-O1', '-o', join(dir, 'main'), join(dir, 'main.cpp')], { encoding: 'utf8' }).status).toBe(0);
+    const lines = spawnSync(join(dir, 'main'), { encoding: 'utf8', maxBuffer: 1 << 24 }).stdout.trim().split('\n').map(Number);
+    const toF16 = lines.slice(0, floats.length);
+    expect(toF16).toEqual(Array.from(toHalf(floats)));
+    const bits = new Uint32Array(new Float32Array(Array.from({ length: 65536 }, (_, h) => halfValue(h))).buffer);
+    const got = lines.slice(floats.length);
+    // NaNs: any NaN is a NaN (the payload is not compared).
+    const isNaN32 = (b: number) => (b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0;
+    for (let h = 0; h < 65536; h++) if (!(isNaN32(got[h]!) && isNaN32(bits[h]!))) expect(got[h], `f16 word ${h}`).toBe(bits[h]);
+  });
 });
 
 describe.runIf(gxx)('the tiled matmul', () => {

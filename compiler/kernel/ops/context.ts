@@ -1,7 +1,7 @@
 // What an op lowering sees: its operands and results as named buffers with symbolic shapes, and its attributes.
 import type { Attr, Dim, DType } from '../../ir/types.ts';
 import { load, loadI } from '../expr.ts';
-import type { AttentionSpec, DispatchSpec, Expr, GemmSpec, Stmt } from '../ir.ts';
+import type { AttentionSpec, DispatchSpec, Expr, GemmSpec, RouterSpec, Stmt } from '../ir.ts';
 
 export interface Operand {
   buffer: string;
@@ -23,6 +23,8 @@ export interface OpContext {
   attention(spec: AttentionSpec): void;
   /** Marks the kernel as the MoE dispatch's counting sort, which a target may run in parallel. */
   dispatch(spec: DispatchSpec): void;
+  /** Marks the kernel as a router's softmax and top-k, which a target may fuse into the router's matmul. */
+  router(spec: RouterSpec): void;
 }
 
 export type OpLowering = (ctx: OpContext) => Stmt[];

@@ -74,13 +74,15 @@ export const routingOps: Record<string, OpLowering> = {
     ])];
   },
   // The router in one kernel: softmax over the experts, the k best, renormalised when asked.
-  softmax_topk: ({ ins, outs, attrs }) => {
+  softmax_topk: ({ ins, outs, attrs, router }) => {
     const x = ins[0]!;
     const [probs, values, indices] = outs;
     const k = attrs.k as number;
     const n = dim(x.shape[x.shape.length - 1]!);
     const r = ivar('r');
     const at = (c: Expr) => add(mul(r, n), c);
+    const width = x.shape[x.shape.length - 1]!;
+    if (typeof width === 'number') router({ logits: x.buffer, probs: probs!.buffer, values: values!.buffer, indices: indices!.buffer, n: width, k, normalize: attrs.normalize === true });
     const kept: Stmt[] = attrs.normalize === true
       ? [
           letF('total', f(0)),
