@@ -35,6 +35,25 @@ describe('parameters against the papers', () => {
     const s = stats('examples/qwen1.5-moe-a2.7b.moe');
     expect([billions(s.total_params), billions(s.active_params)]).toEqual(['14.3', '2.7']);
   });
+  it('DeepSeek-V3: 671B total, 37B activated (DeepSeek-AI 2024; the multi-token-prediction module not counted)', () => {
+    const s = stats('examples/deepseek-v3.moe');
+    expect([billions(s.total_params, 0), Math.floor(s.active_params / 1e9)]).toEqual(['671', 37]);
+    expect(s.total_params).toBe(671_026_404_352);
+    expect(s.active_params).toBe(37_552_282_624);
+  });
+  it('fine-grained segmentation at m = 1, 2, 4, 8 from one spec: Mixtral\'s parameters and FLOPs but for the router\'s 8m outputs', () => {
+    const base = stats('examples/fine-grained.moe');
+    const mixtral = stats('examples/mixtral-8x7b.moe');
+    expect([base.total_params, base.active_params]).toEqual([mixtral.total_params, mixtral.active_params]);
+    for (const m of [2, 4, 8]) {
+      const s = stats('examples/fine-grained.moe', { set: { m: String(m) } });
+      // 32 layers, a router of 8m outputs over d_model 4096: 8(m - 1) · 4096 more weights a layer, all of them active.
+      const router = 32 * 8 * (m - 1) * 4096;
+      expect(s.total_params - base.total_params, `m = ${m}`).toBe(router);
+      expect(s.active_params - base.active_params, `m = ${m}`).toBe(router);
+      expect(s.flops_per_token - base.flops_per_token, `m = ${m}`).toBe(2 * router);
+    }
+  });
   it('Switch-Base-8 as released (google/switch-base-8): 619M', () => {
     expect(stats('examples/switch-base-8.moe').total_params).toBe(619_339_008);
   });
