@@ -1,0 +1,50 @@
+// The research zoo's examples that route by other means than a learned top-k (Expert Choice, Hash Layers, Mixture of
+// Word Experts) and the fine-grained family: their parameter counts pinned, and a tiny configuration of each very
+// spec (its params set small on the command line's --set path) run with seeded random weights on the reference
+// executor and on the wasm target, which must agree.
+import { describe, expect, it } from 'vitest';
+import { checkOrThrow, stats } from '../../compiler/api.ts';
+import { lowerModel } from '../../compiler/lower/model.ts';
+import { runPipeline } from '../../compiler/passes/pipeline.ts';
+import { wasmExecutor } from '../../bin/compile.ts';
+import { referenceExecutor } from '../../runtime/run-model.ts';
+import { randomWeights } from '../../runtime/weights/random.ts';
+import { relativeL2 } from '../helpers/compare.ts';
+
+const tiny = { vocab: '64', d_model: '32', d_ff: '16', heads: '4', n_layers: '2', experts: '4' };
+
+const zoo = [
+  // [file, total parameters, active, FLOPs per token at seq 2048, the tiny overrides]
+  ['examples/expert-choice.moe', 26_707_855_360, 1_743_357_952, 3_758_096_384, tiny],
+  ['examples/hash-layers.moe', 3_387_450_368, 216_556_544, 468_189_184, tiny],
+  ['examples/mixture-of-word-experts.moe', 1_313_950_464, 110_709_504, 247_529_472, { ...tiny, expert_ff: '8' }],
+  // Its counts at m = 2, 4, 8: tests/compiler/examples.test.ts; here m = 1 (the tiny run needs params it has not).
+  ['examples/fine-grained.moe', 46_702_792_704, 12_879_925_248, undefined, { m: '4' }],
+] as const;
+
+describe.each(zoo)('%s', (file, total, active, flops, small) => {
+  it('parameters and FLOPs as pinned', () => {
+    const s = stats(file);
+    expect([s.total_params, s.active_params]).toEqual([total, active]);
+    if (flops !== undefined) expect(s.flops_per_token).toBe(flops);
+  });
+
+  if (file !== 'examples/fine-grained.moe') it('a tiny configuration runs on the reference executor and on wasm, to the same outputs', () => {
+    const spec = checkOrThrow(file, { set: small });
+    const graph = runPipeline(lowerModel(spec));
+    const weights = randomWeights(graph.params, 11, 0.5);
+    const sizes = { batch: 2, seq: 12 };
+    const ids = { input_ids: Int32Array.from({ length: 24 }, (_, i) => (i * 13 + 5) % 64) };
+    const ref = referenceExecutor(graph)(weights, ids, sizes);
+    const wasm = wasmExecutor(graph);
+    const got = wasm(weights, ids, sizes);
+    wasm.close();
+    expect(ref.logits!.length).toBe(24 * 64);
+    expect(Array.from(ref.logits!).every(Number.isFinite)).toBe(true);
+    expect(Object.keys(got).sort()).toEqual(Object.keys(ref).sort());
+    for (const [k, v] of Object.entries(ref)) {
+      if (v instanceof Int32Array) expect(Array.from(got[k]!), k).toEqual(Array.from(v));
+      else expect(relativeL2(got[k] as Float32Array, v), k).toBeLessThan(1e-4);
+    }
+  });
+});
