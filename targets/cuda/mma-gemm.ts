@@ -1,5 +1,5 @@
-// The CUDA target's matrix products in bf16 mode: every kernel carrying a `gemm` description becomes the tensor-core
-// matmul of mma-templates.ts, in two tile shapes, each launched only at the sizes it suits (a launch's `when`):
+// The CUDA target's matrix products in bf16 (or f16) mode: every kernel carrying a `gemm` description becomes the
+// tensor-core matmul of mma-templates.ts, in two tile shapes, each launched only at the sizes it suits (a `when`):
 // tall 128-row tiles for products with many rows per expert (mma.sync, or wgmma on sm_90a), and short 32-row ones
 // where experts average few (a decode step, or 16 tokens over 8 experts: a 128-row tile would multiply mostly zeros
 // and read its weights anyway).
