@@ -6,7 +6,7 @@ import { evalDim } from '../../compiler/ir/dims.ts';
 import type { Expr, KernelProgram } from '../../compiler/kernel/ir.ts';
 import type { MemoryPlan } from '../../compiler/kernel/memory-plan.ts';
 import { evalExtent } from '../../codegen/grid.ts';
-import { toHalf } from '../webgpu/half.ts';
+import { toHalf } from '../half.ts';
 import { toBf16 } from './bf16.ts';
 import type { Cuda, KernelArg } from './driver.ts';
 

@@ -7,7 +7,7 @@ import type { MemoryPlan } from '../../compiler/kernel/memory-plan.ts';
 import { evalExtent } from '../../codegen/grid.ts';
 import { workgroupSize, type WgslPass, type WgslProgram } from '../../targets/wgsl/render.ts';
 import type { GpuDevice } from './device.ts';
-import { toHalf } from './half.ts';
+import { toHalf } from '../half.ts';
 
 export type Storage = Float32Array | Int32Array;
 

@@ -16,7 +16,7 @@ import { evalExtent } from '../../codegen/grid.ts';
 import type { CudaProgram } from '../../targets/cuda/render.ts';
 import { ptxHelpers } from '../../targets/cuda/mma-templates.ts';
 import { toBf16 } from '../../runtime/cuda/bf16.ts';
-import { toHalf } from '../../runtime/webgpu/half.ts';
+import { toHalf } from '../../runtime/half.ts';
 
 type Storage = Float32Array | Int32Array;
 

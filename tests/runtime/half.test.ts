@@ -1,6 +1,6 @@
 // f32 → f16 conversion for weights stored as f16 on WebGPU: rounding to nearest even at every edge.
 import { describe, expect, it } from 'vitest';
-import { halfBits, halfValue, toHalf } from '../../runtime/webgpu/half.ts';
+import { halfBits, halfValue, toHalf } from '../../runtime/half.ts';
 
 describe('halfBits', () => {
   it.each([

@@ -18,7 +18,7 @@ import { renderProgram, type Precision } from '../../targets/cuda/render.ts';
 import { cudaKernelProgram } from '../../targets/cuda/program.ts';
 import { shortBelow, type MmaTile, type MmaTiles } from '../../targets/cuda/mma-gemm.ts';
 import { roundToBf16 } from '../../runtime/cuda/bf16.ts';
-import { halfValue, toHalf } from '../../runtime/webgpu/half.ts';
+import { halfValue, toHalf } from '../../runtime/half.ts';
 import { bf16Helpers } from '../../targets/cuda/mma-templates.ts';
 import { mulberry32 } from '../../compiler/ir/hash.ts';
 import { namedOutputs, referenceExecutor } from '../../runtime/run-model.ts';
@@ -114,7 +114,7 @@ describe.runIf(gxx).each(gxx ? fixtureDirs() : [])('%s', (dir) => {
 
 describe.runIf(gxx)('the f16 conversions of an f16 program\'s source', () => {
   // Every f16 to f32, and f32 to f16 at the edges (subnormals, ties, 65504 and 65520, ∞, NaN) and on random floats
-  // of every magnitude, against runtime/webgpu/half.ts (the uploads' conversion, itself checked exhaustively).
+  // of every magnitude, against runtime/half.ts (the uploads' conversion, itself checked exhaustively).
   it('match the runtime\'s: moec_f16 on all 65536 words, moec_to_f16 at every edge', async () => {
     const dir = join(scratch, 'cuda-host', 'f16-conversions');
     mkdirSync(dir, { recursive: true });

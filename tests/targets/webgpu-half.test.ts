@@ -12,7 +12,7 @@ import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { halfWeightBuffers } from '../../codegen/half-weights.ts';
 import { renderProgram } from '../../targets/wgsl/render.ts';
 import { openDevice, type GpuDevice } from '../../runtime/webgpu/device.ts';
-import { halfBits, halfValue } from '../../runtime/webgpu/half.ts';
+import { halfBits, halfValue } from '../../runtime/half.ts';
 import { WebGpuProgram } from '../../runtime/webgpu/run.ts';
 import { namedOutputs, referenceExecutor } from '../../runtime/run-model.ts';
 import { openSafetensors } from '../../runtime/safetensors/index.ts';

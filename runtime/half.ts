@@ -1,5 +1,5 @@
 // IEEE 754 binary16 from float32, rounded to nearest even (what a GPU's f32→f16 conversion does): for weights
-// stored as f16 on WebGPU. Node 20 has no Float16Array.
+// stored as f16 (WebGPU's --weight-dtype f16, CUDA's --precision f16). Node 20 has no Float16Array.
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
