@@ -4,10 +4,11 @@
 // logits are still written (a model may output them, as Hugging Face's do for the auxiliary loss). The merged
 // kernel's body is the two loop nests one after the other, which the kernel interpreter runs as they were.
 import type { GemmSpec, Kernel, KernelProgram } from './ir.ts';
+import { sharingStorage } from './views.ts';
 
 /** The program with each such pair merged; `fits` says which products the target fuses (its narrow matmul's). */
 export function fuseRouters(p: KernelProgram, fits: (g: GemmSpec) => boolean): KernelProgram {
-  const aliased = new Set(p.buffers.flatMap((b) => (b.aliasOf ? [b.name, b.aliasOf] : [])));
+  const aliased = sharingStorage(p);
   const uses = (buffer: string) => p.kernels.filter((k) => k.buffers.some((b) => b.name === buffer));
   const kernels: Kernel[] = [];
   for (let i = 0; i < p.kernels.length; i++) {

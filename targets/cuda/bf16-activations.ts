@@ -3,6 +3,7 @@
 // bytes, and lets x go from global to shared memory by cp.async like the weights, without a pass through registers
 // (MoE layers: the dispatched token rows, and the gated product the down projection reads).
 import type { Kernel, KernelProgram } from '../../compiler/kernel/ir.ts';
+import { sharingStorage } from '../../compiler/kernel/views.ts';
 
 /**
  * Temporaries whose every reader is a matmul in `onTensorCores` reading it as x (and nothing else of it), whose
@@ -10,7 +11,7 @@ import type { Kernel, KernelProgram } from '../../compiler/kernel/ir.ts';
  * share no storage with another buffer.
  */
 export function bf16Activations(p: KernelProgram, onTensorCores: (k: Kernel) => boolean, roundsOnWrite: (k: Kernel) => boolean): Set<string> {
-  const aliased = new Set(p.buffers.flatMap((b) => (b.aliasOf ? [b.name, b.aliasOf] : [])));
+  const aliased = sharingStorage(p);
   const out = new Set<string>();
   for (const b of p.buffers) {
     if (b.kind !== 'temp' || b.dtype !== 'f32' || aliased.has(b.name)) continue;

@@ -32,11 +32,11 @@ export function renderNarrowGemm(k: Kernel, g: GemmSpec, sizes: string[], entry 
   const R = rowsPerWarp(g.N);
   const epilogue = r.expr(gemmEpilogue(g, size('#N')));
   const code = template({
-    entry, warps: WARPS, threads: 32 * WARPS, r: R, n: g.N, expert: !!g.bias,
+    entry, warps: WARPS, threads: 32 * WARPS, r: R, n: g.N,
     params: k.buffers.map((b) => bufferParam(b, id(b.name), bf16)),
     x: id(g.x), w: id(g.weights[0]!), out: id(g.out),
     router: !!k.router, ...(k.router ? { probs: id(k.router.probs), values: id(k.router.values), indices: id(k.router.indices), k: k.router.k, normalize: k.router.normalize } : {}),
-    rowStart: r.expr(rows.start), rowCount: r.expr(rows.count), epilogue, column: epilogue.includes('l_n'),
+    rowStart: r.expr(rows.start), rowCount: r.expr(rows.count), epilogue, expert: epilogue.includes('l_e'), column: epilogue.includes('l_n'),
   });
   const launch = { grid: [ceilDiv(g.rows, WARPS * R), i(1), i(1)], block: [32 * WARPS, 1, 1], ints: [g.N, g.K] };
   const what = `${k.ops.join(', ')} (N ${g.N}, K ${g.K}) as a narrow matmul, ${R} rows a warp${k.router ? `, then softmax and top-${k.router.k}` : ''}`;
