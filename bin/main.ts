@@ -64,6 +64,11 @@ function program(): Command {
     .option('--report', 'print the kernel count and the memory plan')
     .option('--seq <n>', 'sequence length for the memory report', '2048')
     .action(async (file: string, opts) => (await import('./commands/compile.ts')).compileCommand(file, opts));
+  withSpecOptions(cmd.command('convert').description('convert a checkpoint: --kv-heads N pools key/value heads to grouped-query attention (Ainslie et al. 2023)').argument('<file>', '.moe file'))
+    .requiredOption('--weights <path>', 'safetensors file or checkpoint folder (sharded checkpoints included)')
+    .requiredOption('--kv-heads <n>', 'key/value heads of every attention: each new head the mean of its group of heads (1: multi-query)')
+    .requiredOption('-o, --out <file>', 'output .safetensors file')
+    .action(async (file: string, opts) => (await import('./commands/convert.ts')).convertCommand(file, opts));
   const imp = cmd.command('import').description('turn another framework\'s model description into a .moe spec');
   imp.command('hf').description('from a Hugging Face config.json').argument('<dir>', 'model folder (or its config.json)')
     .option('-o, --out <file>', 'write the spec to a file instead of stdout')
@@ -92,7 +97,7 @@ function report(e: unknown): number {
     process.stderr.write(`${formatDiagnostics(e.diagnostics, e.sources ?? new Map())}\n`);
     return 1;
   }
-  if (e instanceof UsageError || e instanceof InputError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError || (e instanceof Error && (e.name === 'AdapterError' || e.name === 'CudaError'))) {
+  if (e instanceof UsageError || e instanceof InputError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError || (e instanceof Error && (e.name === 'AdapterError' || e.name === 'CudaError' || e.name === 'ConvertError'))) {
     process.stderr.write(`error: ${e.message}\n`);
     return 1;
   }

@@ -12,7 +12,7 @@ export function checkCommand(files: string[], opts: { set?: string[]; model?: st
       continue;
     }
     const m = c.model;
-    const moe = [...(m.encoder?.layers ?? []), ...m.decoder.layers].filter((l) => l.ffn?.kind === 'moe').length;
+    const moe = [...(m.encoder?.layers ?? []), ...m.decoder.layers].filter((l) => l.ffn?.kind === 'moe' || l.ffn?.kind === 'peer').length;
     const stacks = m.encoder ? `encoder ${m.encoder.layers.length} + decoder ${m.decoder.layers.length} layers` : `${m.decoder.layers.length} layers`;
     process.stdout.write(`ok ${file}: model ${m.name}, ${stacks}, ${moe} MoE\n`);
   }

@@ -80,6 +80,11 @@ export const ops: Record<string, OpSpec> = {
     doc: 'The integers 0 … n-1 (positions).', operands: [], results: ['y'], attrs: { n: { kind: 'dim' } },
     infer: (_, at) => [t('i32', [at.n as Dim])],
   },
+  dft: {
+    doc: 'The DFT matrix F_n = C − i·S as its two real parts (FNet, Lee-Thorp et al. 2022, §3.2): y[j, k] = cos(2π·jk/n) (part = cos) or sin(2π·jk/n) (part = sin) → f32 [n, n], the angle from (j·k mod n) so it stays exact for large n.',
+    operands: [], results: ['y'], attrs: { n: { kind: 'dim' }, part: { kind: 'string' } },
+    infer: (_, at) => (at.part === 'cos' || at.part === 'sin' ? [t('f32', [at.n as Dim, at.n as Dim])] : `part must be cos or sin, got ${String(at.part)}`),
+  },
   cast: {
     doc: 'Converts to another dtype.', operands: ['x'], results: ['y'], attrs: { dtype: { kind: 'dtype' } },
     infer: ([x], at) => [t(at.dtype as DType, x!.shape)],
@@ -266,6 +271,20 @@ export const ops: Record<string, OpSpec> = {
       return [t(x!.dtype, shape), t('i32', shape)];
     },
   },
+  product_topk: {
+    doc: 'Product-key top-k (Lample et al. 2019, §3.2; PEER, He 2024, §2): s1 [..., n1] and s2 [..., n2] score the two halves of a query against two sub-key tables; of the k × k sums s1[a] + s2[b] over the k best a of s1 and the k best b of s2 (each chosen as topk does), the k largest, largest first, with indices a · n2 + b (ties: lower index first). No FLOPs are counted: the sub-key scores are the linear ops before it.',
+    operands: ['s1', 's2'], results: ['values', 'indices'], attrs: { k: { kind: 'int' } },
+    infer: ([s1, s2], at) => {
+      const k = int(at.k);
+      const [n1, n2] = [last(s1!.shape), last(s2!.shape)];
+      const lead = s1!.shape.slice(0, -1);
+      if (s1!.dtype !== s2!.dtype || !isFloat(s1!.dtype)) return `expects two float tensors of one dtype, got ${s1!.dtype} and ${s2!.dtype}`;
+      if (lead.length !== s2!.shape.length - 1 || lead.some((d, i) => !dimsEqual(d, s2!.shape[i]!))) return `s1 ${fmt(s1!.shape)} and s2 ${fmt(s2!.shape)} differ in their leading axes`;
+      if (k < 1 || [n1, n2].some((n) => typeof n === 'number' && k > n)) return `k = ${k} is out of range for sub-key axes of ${n1} and ${n2}`;
+      const shape = [...lead, k];
+      return [t(s1!.dtype, shape), t('i32', shape)];
+    },
+  },
   gather_last: {
     doc: 'y[..., j] = x[..., indices[..., j]] (take along the last axis).', operands: ['x', 'indices'], results: ['y'], attrs: {},
     infer: ([x, idx]) => [t(x!.dtype, idx!.shape)],
@@ -292,6 +311,11 @@ export const ops: Record<string, OpSpec> = {
     doc: 'Expert Choice routing (Zhou et al. 2022): each expert e takes the c = ceil(tokens · capacity_factor / experts) tokens with the largest probs[t, e] (ties: lower token first). Returns weights and indices [tokens, experts]: slot e of token t holds e and probs[t, e] if expert e chose t, else -1 and 0.',
     operands: ['probs'], results: ['weights', 'indices'], attrs: { capacity_factor: { kind: 'float' } },
     infer: ([p]) => [p!, t('i32', p!.shape)],
+  },
+  random_second: {
+    doc: 'GShard random routing (Lepikhin et al. 2021, Algorithm 1): with top-2 weights w and indices i, the second expert is kept only when 2 · w[t, 1] / (w[t, 0] + w[t, 1]) exceeds a uniform coin; otherwise its index becomes -1 (an empty choice) and its weight 0. Token t tosses coin t mod 4096 of mulberry32(seed).',
+    operands: ['weights', 'indices'], results: ['weights', 'indices'], attrs: { seed: { kind: 'int' } },
+    infer: ([w, idx]) => (w!.shape.length === 2 && w!.shape[1] === 2 && dimsEqual(w!.shape[0]!, idx!.shape[0]!) && idx!.shape[1] === 2 ? [w!, idx!] : `random_second takes top-2 weights and indices [tokens, 2], got ${fmt(w!.shape)} and ${fmt(idx!.shape)}`),
   },
   grouped_linear: {
     doc: 'Per-expert linear over sorted rows: rows offsets[e] … offsets[e+1]-1 are multiplied by w[e]ᵀ (w [experts, out, in]) plus b[e] when given (b [experts, out]), then `act` if given; one grouped matmul for all experts. Rows past offsets[experts] are zero.',

@@ -3,8 +3,10 @@ import type { LayerSpec } from '../spec/types.ts';
 import { lowerAttention, lowerMla, type Sequence } from './attention.ts';
 import type { GraphBuilder } from './builder.ts';
 import { lowerFfn } from './ffn.ts';
+import { lowerFourier } from './fourier.ts';
 import { lowerMoe, type MoeContext, type RouterRecord } from './moe.ts';
 import { lowerNorm } from './norm.ts';
+import { lowerPeer } from './peer.ts';
 
 export interface BlockContext extends MoeContext {
   prefix: string;
@@ -20,6 +22,7 @@ export function lowerBlock(b: GraphBuilder, x: string, layer: LayerSpec, ctx: Bl
   const attention = (input: string) => {
     const a = layer.attention!;
     const seq = { x: input, len: ctx.len };
+    if (a.kind === 'fourier') return lowerFourier(b, seq, a, dModel);
     return a.kind === 'mla'
       ? lowerMla(b, seq, a, `${prefix}.attn`, dModel)
       : lowerAttention(b, seq, seq, a, `${prefix}.attn`, dModel, ctx.relBiasTable);
@@ -27,6 +30,7 @@ export function lowerBlock(b: GraphBuilder, x: string, layer: LayerSpec, ctx: Bl
   const ffn = (input: string) => {
     const f = layer.ffn!;
     if (f.kind === 'ffn') return lowerFfn(b, input, f, `${prefix}.ffn`, dModel);
+    if (f.kind === 'peer') return lowerPeer(b, input, f, `${prefix}.peer`, ctx);
     const { y, router } = lowerMoe(b, input, f, `${prefix}.moe`, ctx);
     ctx.routers.push(router);
     return y;
@@ -51,6 +55,6 @@ export function lowerBlock(b: GraphBuilder, x: string, layer: LayerSpec, ctx: Bl
     const enc = ctx.encoderOut!;
     h = branch(h, 'cross_norm', 'cross', (q) => lowerAttention(b, { x: q, len: ctx.len }, enc, layer.crossAttention!, `${prefix}.cross`, dModel));
   }
-  if (layer.ffn) h = branch(h, 'ffn_norm', layer.ffn.kind === 'moe' ? 'moe' : 'ffn', ffn);
+  if (layer.ffn) h = branch(h, 'ffn_norm', layer.ffn.kind, ffn);
   return h;
 }

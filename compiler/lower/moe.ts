@@ -37,7 +37,12 @@ function groupedExperts(b: GraphBuilder, rows: string, offsets: string, e: FfnSp
 /** Dense per-expert compute over fixed buffers [experts, n, d] (Soft MoE slots). */
 function denseExperts(b: GraphBuilder, x: string, e: FfnSpec, prefix: string, experts: number, dModel: number): string {
   // Every token contributes to every slot, so all experts count as active for it.
-  const proj = (h: string, name: string, out: number, inp: number) => b.op('expert_linear', [h, b.param(`${prefix}.${name}`, [experts, out, inp], { experts, per_token: experts })]);
+  const proj = (h: string, name: string, out: number, inp: number) => {
+    const y = b.op('expert_linear', [h, b.param(`${prefix}.${name}`, [experts, out, inp], { experts, per_token: experts })]);
+    if (!e.bias) return y;
+    const bias = b.param(`${prefix}.${name}_bias`, [experts, out], { experts, per_token: experts });
+    return b.op('add', [y, b.op('reshape', [bias], { shape: [experts, 1, out] })]);
+  };
   const up = proj(x, 'up', e.hidden, dModel);
   const h = e.gated ? b.op('mul', [b.op(e.act, [proj(x, 'gate', e.hidden, dModel)]), up]) : b.op(e.act, [up]);
   return proj(h, 'down', dModel, e.hidden);
@@ -55,6 +60,7 @@ export function lowerMoe(b: GraphBuilder, x: string, spec: MoeSpec, prefix: stri
   let logits: string;
   let probs: string | undefined;
   let rowsPerToken: number | undefined;
+  let dispatched: string | undefined;
 
   if (r.kind === 'soft') return lowerSoftMoe(b, x, spec, prefix, ctx, r.slotsPerExpert);
 
@@ -71,6 +77,8 @@ export function lowerMoe(b: GraphBuilder, x: string, spec: MoeSpec, prefix: stri
       [weights, indices] = b.opN('topk', [probs], 2, { k: spec.topK }) as [string, string];
       // Mixtral renormalises the k selected probabilities; Switch and OLMoE keep them as they are.
       if (r.normalize && spec.topK > 1) weights = b.op('div', [weights, b.op('reduce_sum', [weights], { axis: -1, keepdims: true })]);
+      // GShard: the second expert only when 2 · g2 / (g1 + g2) beats a coin. The losses and expert_indices keep the top-2.
+      if (r.second === 'random') [weights, dispatched] = b.opN('random_second', [weights, indices], 2, { seed: r.seed }) as [string, string];
     } else if (r.kind === 'sigmoid') {
       const scores = b.op('sigmoid', [logits]);
       // DeepSeek-V3 §2.1.2: the bias only steers selection; the weights come from the unbiased scores. It is
@@ -84,7 +92,8 @@ export function lowerMoe(b: GraphBuilder, x: string, spec: MoeSpec, prefix: stri
       }
       if (r.scale !== 1) weights = b.op('scale', [weights], { factor: r.scale });
     } else {
-      probs = b.op('softmax', [logits], { axis: -1 });
+      // CoLT5 routes to one heavy expert, where a softmax over experts is 1 for every token: it scores with a sigmoid.
+      probs = r.score === 'softmax' ? b.op('softmax', [logits], { axis: -1 }) : b.op('sigmoid', [logits]);
       [weights, indices] = b.opN('expert_choice', [probs], 2, { capacity_factor: r.capacityFactor }) as [string, string];
       rowsPerToken = Math.ceil(r.capacityFactor);
       probs = undefined;
@@ -95,7 +104,7 @@ export function lowerMoe(b: GraphBuilder, x: string, spec: MoeSpec, prefix: stri
   if (spec.capacity?.perExpert !== undefined) dispatchAttrs.capacity = spec.capacity.perExpert;
   else if (spec.capacity?.factor !== undefined) dispatchAttrs.capacity_factor = spec.capacity.factor;
   if (rowsPerToken !== undefined) dispatchAttrs.rows_per_token = rowsPerToken;
-  const [rows, offsets, slots] = b.opN('dispatch', [x2, indices], 3, dispatchAttrs) as [string, string, string];
+  const [rows, offsets, slots] = b.opN('dispatch', [x2, dispatched ?? indices], 3, dispatchAttrs) as [string, string, string];
   // Experts a token uses on average: k for top-k routers, the capacity factor for Expert Choice, one for hashing.
   const perToken = r.kind === 'expert_choice' ? r.capacityFactor : r.kind === 'hash' || r.kind === 'vocab' ? 1 : spec.topK;
   const expertOut = groupedExperts(b, rows, offsets, spec.expert, `${prefix}.experts`, E, dModel, perToken);

@@ -2,10 +2,11 @@
 // and the semantic rules checked (divisibility of heads and dimensions, k ≤ experts, capacity > 0, …).
 import { error, type Diagnostic } from '../../dsl/diagnostics.ts';
 import { Fields } from './fields.ts';
+import { buildPeer } from './peer.ts';
 import { kindsWithRole } from './schema.ts';
 import type { EvalContext, ObjectValue } from './values.ts';
 import type {
-  Activation, AttentionSpec, CheckpointSpec, FfnSpec, LayerSpec, MlaSpec, ModelSpec, MoeSpec, NormSpec,
+  Activation, AttentionSpec, CheckpointSpec, FfnSpec, FourierSpec, LayerSpec, MlaSpec, ModelSpec, MoeSpec, NormSpec,
   RelativeBiasSpec, RopeSpec, RouterSpec, StackSpec, TensorMapping,
 } from './types.ts';
 
@@ -97,19 +98,28 @@ function buildBlock(obj: ObjectValue, ctx: EvalContext, env: Env, stack: 'encode
     residual: f.oneOf('residual', ['pre_norm', 'post_norm', 'parallel'] as const, 'pre_norm'),
     residualScale: f.number('residual_scale', 1),
   };
-  const att = f.component('attention', ['attention', 'mla']);
-  if (att) layer.attention = att.kind === 'mla' ? buildMla(att.obj, ctx, env) : buildAttention(att.obj, ctx, env, false);
+  const att = f.component('attention', ['attention', 'mla', 'fourier']);
+  if (att) layer.attention = buildSelfAttention(att.obj, att.kind, ctx, env);
   const cross = f.component('cross_attention', ['attention']);
   if (cross) {
     if (stack === 'encoder') f.fail('cross_attention', 'an encoder block cannot have cross_attention', 'cross-attention reads the encoder output; put it in the decoder');
     else layer.crossAttention = buildAttention(cross.obj, ctx, env, true);
   }
-  const ffn = f.component('ffn', ['ffn', 'moe']);
-  if (ffn) layer.ffn = ffn.kind === 'moe' ? buildMoe(ffn.obj, ctx, env) : buildFfn(ffn.obj, ctx, env.diags);
+  const ffn = f.component('ffn', ['ffn', 'moe', 'peer']);
+  if (ffn) layer.ffn = ffn.kind === 'moe' ? buildMoe(ffn.obj, ctx, env) : ffn.kind === 'peer' ? buildPeer(ffn.obj, ctx, env.diags) : buildFfn(ffn.obj, ctx, env.diags);
   if (layer.residual === 'parallel' && !(layer.attention && layer.ffn)) {
     f.fail('residual', 'residual: parallel needs both attention and ffn');
   }
   return layer;
+}
+
+/** The block's attention field: attention, MLA, or FNet's parameter-free Fourier mixing (which has no fields). */
+function buildSelfAttention(obj: ObjectValue, kind: string, ctx: EvalContext, env: Env): AttentionSpec | MlaSpec | FourierSpec {
+  if (kind === 'fourier') {
+    new Fields(obj, 'fourier', ctx, env.diags); // reports any field: fourier has none
+    return { kind: 'fourier' };
+  }
+  return kind === 'mla' ? buildMla(obj, ctx, env) : buildAttention(obj, ctx, env, false);
 }
 
 export function buildNorm(obj: ObjectValue, kind: string, ctx: EvalContext, diags: Diagnostic[]): NormSpec {
@@ -162,6 +172,16 @@ function buildAttention(obj: ObjectValue, ctx: EvalContext, env: Env, cross: boo
     if (rel.bidirectional && rel.buckets % 2 !== 0) r.fail('buckets', `a bidirectional relative bias splits its buckets in two halves; ${rel.buckets} is odd`);
     spec.relativeBias = rel;
   }
+  const ex = f.value('experts');
+  if (ex && ex.t !== 'none') {
+    const experts = f.int('experts', 1);
+    const topK = f.int('top_k', 2);
+    if (topK > experts) f.fail('top_k', `top_k (${topK}) is larger than the number of experts (${experts})`, 'a head cannot use more maps than it has');
+    if (spec.qkvBias || spec.outBias) f.fail(spec.qkvBias ? 'bias' : 'out_bias', 'SwitchHead attention (experts) has no biases on its value and output maps', 'leave bias and out_bias out');
+    spec.experts = { experts, topK };
+  } else if (f.has('top_k')) {
+    f.fail('top_k', 'attention.top_k applies to SwitchHead attention: set experts too');
+  }
   const qk = f.component('qk_norm', kindsWithRole('norm'));
   if (qk) spec.qkNorm = { norm: buildNorm(qk.obj, qk.kind, ctx, env.diags), scope: f.oneOf('qk_norm_scope', ['full', 'head'] as const, 'full') };
   return spec;
@@ -205,12 +225,15 @@ function buildMoe(obj: ObjectValue, ctx: EvalContext, env: Env): MoeSpec {
     f.fail('granularity', `granularity ${granularity} does not divide the expert hidden size ${expert.hidden}`, 'fine-grained segmentation splits each expert into granularity experts of hidden / granularity');
   }
   const routerObj = f.component('router', kindsWithRole('router'));
-  const router = routerObj ? buildRouter(routerObj.obj, routerObj.kind, ctx, env.diags) : { kind: 'softmax' as const, normalize: false, bias: false };
+  const router: RouterSpec = routerObj ? buildRouter(routerObj.obj, routerObj.kind, ctx, env.diags) : { kind: 'softmax', normalize: false, bias: false, second: 'always', seed: 0 };
   const experts = baseExperts * granularity;
   const topK = baseK * granularity;
   const usesK = router.kind === 'softmax' || router.kind === 'sigmoid';
   if (usesK && baseK > baseExperts) {
     f.fail('top_k', `top_k (${baseK}) is larger than the number of experts (${baseExperts})`, 'a token cannot be sent to more experts than exist');
+  }
+  if (router.kind === 'softmax' && router.second === 'random' && topK !== 2) {
+    f.fail('router', `softmax.second: random routes a top-2 router's second expert; this layer routes top ${topK}${granularity > 1 ? ` (top_k ${baseK} × granularity ${granularity})` : ''}`, 'set top_k: 2, or leave second out');
   }
   if (router.kind === 'sigmoid') {
     if (experts % router.groups !== 0) f.fail('router', `sigmoid.groups (${router.groups}) must divide the number of experts (${experts})`);
@@ -249,11 +272,17 @@ function buildRouter(obj: ObjectValue, kind: string, ctx: EvalContext, diags: Di
         kind: 'sigmoid', normalize: f.bool('normalize', true), scoreBias: f.bool('score_bias', true),
         groups: f.int('groups', 1), topkGroups: f.int('topk_groups', 1), scale: f.number('scale', 1, { positive: true }),
       };
-    case 'expert_choice': return { kind: 'expert_choice', capacityFactor: f.number('capacity_factor', 1, { positive: true }) };
+    case 'expert_choice': return {
+      kind: 'expert_choice', capacityFactor: f.number('capacity_factor', 1, { positive: true }),
+      score: f.oneOf('score', ['softmax', 'sigmoid'] as const, 'softmax'),
+    };
     case 'hash': return { kind: 'hash', method: f.oneOf('method', ['modulo', 'random'] as const, 'random'), seed: f.int('seed', 0, 0) };
     case 'soft': return { kind: 'soft', slotsPerExpert: f.int('slots', 1) };
     case 'vocab': return { kind: 'vocab', seed: f.int('seed', 0, 0) };
-    default: return { kind: 'softmax', normalize: f.bool('normalize', false), bias: f.bool('bias', false) };
+    default: return {
+      kind: 'softmax', normalize: f.bool('normalize', false), bias: f.bool('bias', false),
+      second: f.oneOf('second', ['always', 'random'] as const, 'always'), seed: f.int('seed', 0, 0),
+    };
   }
 }
 

@@ -9,7 +9,12 @@ export function componentReference(): string {
   const out: string[] = [REFERENCE_BEGIN, ''];
   for (const role of roles) {
     for (const [name, k] of Object.entries(kinds).filter(([, k]) => k.role === role)) {
-      out.push(`### \`${name}\``, '', k.doc, '', '| field | type | default | meaning |', '|---|---|---|---|');
+      out.push(`### \`${name}\``, '', k.doc, '');
+      if (Object.keys(k.fields).length === 0) {
+        out.push('No fields: write `' + name + ' {}`.', '');
+        continue;
+      }
+      out.push('| field | type | default | meaning |', '|---|---|---|---|');
       for (const [field, f] of Object.entries(k.fields)) {
         const dflt = f.required ? '*required*' : f.default !== undefined ? `\`${f.default}\`` : '';
         out.push(`| \`${field}\` | ${f.type.replace(/\|/g, '\\|')} | ${dflt.replace(/\|/g, '\\|')} | ${f.doc.replace(/\|/g, '\\|')} |`);

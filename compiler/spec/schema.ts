@@ -62,9 +62,9 @@ export const kinds: Record<string, KindSchema> = {
     doc: 'One transformer layer: attention, optional cross-attention, and a feed-forward part (dense or MoE), each a residual branch.',
     fields: {
       norm: { type: 'norm', required: true, doc: 'Normalisation applied to each branch (before it for pre_norm, after the residual add for post_norm).' },
-      attention: { type: 'attention | mla | none', default: 'none', doc: 'Self-attention.' },
+      attention: { type: 'attention | mla | fourier | none', default: 'none', doc: 'Self-attention, or a token-mixing sublayer in its place (fourier).' },
       cross_attention: { type: 'attention | none', default: 'none', doc: "Attention over the encoder's output (decoder of an encoder-decoder model)." },
-      ffn: { type: 'ffn | moe | none', default: 'none', doc: 'Feed-forward branch: a dense FFN or a mixture of experts.' },
+      ffn: { type: 'ffn | moe | peer | none', default: 'none', doc: 'Feed-forward branch: a dense FFN, a mixture of experts or a PEER layer.' },
       residual: { type: 'pre_norm | post_norm | parallel', default: 'pre_norm', doc: 'Where the norm sits; parallel computes attention and FFN from the same input (GPT-J).' },
       residual_scale: { type: 'number', default: '1', doc: 'Multiplier of each branch before the residual add (Granite: residual_multiplier).' },
     },
@@ -97,6 +97,8 @@ export const kinds: Record<string, KindSchema> = {
       relative_bias: { type: 'relative_bias | none', default: 'none', doc: 'T5 relative position bias added to the scores.' },
       qk_norm: { type: 'norm | none', default: 'none', doc: 'Normalise q and k before the scores (OLMoE, Qwen3).' },
       qk_norm_scope: { type: 'full | head', default: 'full', doc: 'qk_norm over the whole projection (OLMoE) or each head (Qwen3).' },
+      experts: { type: 'int | none', default: 'none', doc: 'SwitchHead (Csordás et al. 2024): each head\'s value and output projections become mixtures of this many maps, chosen per token by a sigmoid router.' },
+      top_k: { type: 'int', default: '2', doc: 'Maps per head and token when experts is set.' },
     },
   },
   mla: {
@@ -114,6 +116,11 @@ export const kinds: Record<string, KindSchema> = {
       rope: { type: 'rope', required: true, doc: 'Rotary embedding of the decoupled part.' },
       norm: { type: 'norm', default: 'rmsnorm {}', doc: 'Normalisation of the compressed latents.' },
     },
+  },
+  fourier: {
+    role: 'attention',
+    doc: 'FNet token mixing (Lee-Thorp et al. 2022, §3.2) in place of attention: y = Re(FFT_seq(FFT_hidden(x))), no parameters. moec computes the DFT as matrix products, Re(F_L X F_D) = C_L X C_D − S_L X S_D (O(n²), as FNet does on TPU up to 4096 tokens); it mixes the whole sequence (not causal).',
+    fields: {},
   },
   rope: {
     role: 'rope',
@@ -163,12 +170,25 @@ export const kinds: Record<string, KindSchema> = {
       router_dtype: { type: 'f32 | bf16 | f16', default: 'f32', doc: 'Precision of the router (Switch selective precision keeps f32).' },
     },
   },
+  peer: {
+    role: 'ffn',
+    doc: 'PEER (He 2024, "Mixture of A Million Experts", §2): N single-neuron experts σ(u_iᵀx)·v_i retrieved by product keys (Lample et al. 2019); each head scores √N sub-keys per query half, takes the top_k of the top_k × top_k pair sums and weights them by a softmax; u and v are shared by the heads. The query is a plain linear map (the paper batch-normalises it).',
+    fields: {
+      experts: { type: 'int', required: true, doc: 'Experts N; a perfect square (N = √N × √N product keys).' },
+      heads: { type: 'int', default: '8', doc: 'Retrieval heads, each with its own query and top_k experts (the paper: 8).' },
+      top_k: { type: 'int', default: '16', doc: 'Experts per head (the paper: 16); at most √experts.' },
+      key_dim: { type: 'int', default: '128', doc: 'Query and product-key width d_key (the paper: 128); even, as its halves query the two sub-key tables.' },
+      act: { type: 'relu | gelu | gelu_tanh | silu | sigmoid', default: 'relu', doc: 'The experts\' nonlinearity σ.' },
+    },
+  },
   softmax: {
     role: 'router',
     doc: 'Softmax over expert logits, then the top k (Shazeer et al. 2017; Switch; Mixtral).',
     fields: {
       normalize: { type: 'bool', default: 'false', doc: 'Renormalise the k selected weights to sum to one (Mixtral: true; OLMoE, Qwen1.5-MoE: false).' },
       bias: { type: 'bool', default: 'false', doc: 'Bias on the router projection.' },
+      second: { type: 'always | random', default: 'always', doc: 'GShard (Lepikhin et al. 2021, Alg. 1): random keeps a top-2 token\'s second expert only when 2 · g2 / (g1 + g2) beats a seeded uniform coin.' },
+      seed: { type: 'int', default: '0', doc: 'Seed of the coins of second: random (token t tosses coin t mod 4096).' },
     },
   },
   sigmoid: {
@@ -185,7 +205,10 @@ export const kinds: Record<string, KindSchema> = {
   expert_choice: {
     role: 'router',
     doc: 'Expert Choice (Zhou et al. 2022): each expert takes its top capacity_factor × tokens / experts tokens.',
-    fields: { capacity_factor: { type: 'number', default: '1', doc: 'Average experts per token.' } },
+    fields: {
+      capacity_factor: { type: 'number', default: '1', doc: 'Average experts per token.' },
+      score: { type: 'softmax | sigmoid', default: 'softmax', doc: 'Token scores: a softmax over experts (Zhou et al.), or a sigmoid of each logit, which a single expert needs (CoLT5\'s routed heavy branch, Ainslie et al. 2023).' },
+    },
   },
   hash: {
     role: 'router',

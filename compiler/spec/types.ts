@@ -45,6 +45,8 @@ export interface AttentionSpec {
   qkNorm?: { norm: NormSpec; scope: 'full' | 'head' };
   /** Keys and values from the encoder's output instead of this stack. */
   cross: boolean;
+  /** SwitchHead: the value and output projections of each head are mixtures of `experts` maps, top `topK` per token. */
+  experts?: { experts: number; topK: number };
 }
 
 /** DeepSeek-V2/V3 multi-head latent attention: low-rank q and a compressed kv cache with a decoupled rotary part. */
@@ -62,6 +64,11 @@ export interface MlaSpec {
   norm: NormSpec;
 }
 
+/** FNet's token mixing in place of attention (Lee-Thorp et al. 2022, §3.2): Re(FFT_seq(FFT_hidden(x))), no parameters. */
+export interface FourierSpec {
+  kind: 'fourier';
+}
+
 export interface FfnSpec {
   kind: 'ffn';
   hidden: number;
@@ -72,9 +79,9 @@ export interface FfnSpec {
 }
 
 export type RouterSpec =
-  | { kind: 'softmax'; normalize: boolean; bias: boolean }
+  | { kind: 'softmax'; normalize: boolean; bias: boolean; second: 'always' | 'random'; seed: number }
   | { kind: 'sigmoid'; normalize: boolean; scoreBias: boolean; groups: number; topkGroups: number; scale: number }
-  | { kind: 'expert_choice'; capacityFactor: number }
+  | { kind: 'expert_choice'; capacityFactor: number; score: 'softmax' | 'sigmoid' }
   | { kind: 'hash'; method: 'modulo' | 'random'; seed: number }
   | { kind: 'soft'; slotsPerExpert: number }
   | { kind: 'vocab'; seed: number };
@@ -102,14 +109,30 @@ export interface MoeSpec {
   routerDtype: 'f32' | 'bf16' | 'f16';
 }
 
-export type FeedForward = FfnSpec | MoeSpec;
+/**
+ * PEER (He 2024, §2): `experts` single-neuron experts σ(u_iᵀx)·v_i picked by product keys, `topK` per head for each
+ * of `heads` heads; expert i is the pair (i / √N, i mod √N) of sub-keys. The query is a plain linear map (the paper
+ * adds batch normalisation, §2).
+ */
+export interface PeerSpec {
+  kind: 'peer';
+  experts: number;
+  /** √experts: rows of each sub-key table. */
+  subKeys: number;
+  heads: number;
+  topK: number;
+  keyDim: number;
+  act: Activation;
+}
+
+export type FeedForward = FfnSpec | MoeSpec | PeerSpec;
 
 export interface LayerSpec {
   index: number;
   norm: NormSpec;
   residual: 'pre_norm' | 'post_norm' | 'parallel';
   residualScale: number;
-  attention?: AttentionSpec | MlaSpec;
+  attention?: AttentionSpec | MlaSpec | FourierSpec;
   crossAttention?: AttentionSpec;
   ffn?: FeedForward;
 }

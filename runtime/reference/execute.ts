@@ -3,11 +3,13 @@
 import { evalDim } from '../../compiler/ir/dims.ts';
 import type { Graph, Node, TensorType } from '../../compiler/ir/types.ts';
 import { attentionKernels } from './kernels/attention.ts';
+import { dftKernels } from './kernels/dft.ts';
 import { elementwiseKernels } from './kernels/elementwise.ts';
 import { fusedKernels } from './kernels/fused.ts';
 import { lossKernels } from './kernels/losses.ts';
 import { matmulKernels } from './kernels/matmul.ts';
 import { normKernels } from './kernels/norm.ts';
+import { productKeyKernels } from './kernels/product-key.ts';
 import { reduceKernels } from './kernels/reduce.ts';
 import { routingKernels } from './kernels/routing.ts';
 import { shapeKernels } from './kernels/shape.ts';
@@ -15,7 +17,7 @@ import { formatShape, isFloatType, type Kernel, type Tensor } from './tensor.ts'
 
 export const kernels: Record<string, Kernel> = {
   ...elementwiseKernels, ...reduceKernels, ...normKernels, ...shapeKernels, ...matmulKernels,
-  ...attentionKernels, ...routingKernels, ...lossKernels, ...fusedKernels,
+  ...attentionKernels, ...dftKernels, ...routingKernels, ...productKeyKernels, ...lossKernels, ...fusedKernels,
 };
 
 export interface ExecuteOptions {

@@ -1,12 +1,28 @@
 import * as fs from 'node:fs';
-import { HOST_IS_LITTLE_ENDIAN } from './dtypes.ts';
+import { dtypeSize, HOST_IS_LITTLE_ENDIAN, isDType, type DType } from './dtypes.ts';
 import { describeSystemError, tensorError, WeightsError } from './errors.ts';
 import { elementCount, formatShape, isValidShape } from './shape.ts';
 
 export type TensorToWrite =
   | { name: string; dtype: 'F32'; shape: readonly number[]; data: Float32Array }
   | { name: string; dtype: 'I32'; shape: readonly number[]; data: Int32Array }
-  | { name: string; dtype: 'I64'; shape: readonly number[]; data: BigInt64Array };
+  | { name: string; dtype: 'I64'; shape: readonly number[]; data: BigInt64Array }
+  | RawTensorToWrite;
+
+/**
+ * A tensor of any dtype as little-endian bytes, read only when its turn to be written comes (so copying a
+ * checkpoint larger than memory works): `moec convert` copies tensors through unchanged this way.
+ */
+export interface RawTensorToWrite {
+  name: string;
+  dtype: DType;
+  shape: readonly number[];
+  read: () => Uint8Array;
+}
+
+const isRaw = (t: TensorToWrite): t is RawTensorToWrite => 'read' in t;
+const itemSize = (t: TensorToWrite): number => (isRaw(t) ? dtypeSize(t.dtype) : t.data.BYTES_PER_ELEMENT);
+const byteLength = (t: TensorToWrite): number => (isRaw(t) ? Number(elementCount(t.shape)) * dtypeSize(t.dtype) : t.data.byteLength);
 
 const ARRAY_FOR_DTYPE = { F32: Float32Array, I32: Int32Array, I64: BigInt64Array } as const;
 type WritableDType = keyof typeof ARRAY_FOR_DTYPE;
@@ -40,10 +56,16 @@ function writeFully(fd: number, bytes: Uint8Array): void {
 function validate(path: string, tensors: readonly TensorToWrite[], metadata: Record<string, string> | undefined): void {
   const seen = new Set<string>();
   for (const tensor of tensors) {
-    const { name, dtype, shape, data } = tensor;
+    const { name, dtype, shape } = tensor;
     if (name === '__metadata__') throw new WeightsError(path, "'__metadata__' is reserved for metadata and cannot name a tensor");
     if (seen.has(name)) throw tensorError(path, name, 'appears more than once in the tensors to write');
     seen.add(name);
+    if (isRaw(tensor)) {
+      if (!isDType(dtype)) throw tensorError(path, name, `cannot write unknown dtype '${String(dtype)}'`);
+      if (!isValidShape(shape)) throw tensorError(path, name, `shape must be an array of non-negative integers, but it is ${JSON.stringify(shape)}`);
+      continue;
+    }
+    const { data } = tensor;
     if (!isWritableDType(dtype)) {
       throw tensorError(path, name, `cannot write dtype '${String(dtype)}' (the writer supports ${Object.keys(ARRAY_FOR_DTYPE).join(', ')})`);
     }
@@ -74,14 +96,15 @@ function validate(path: string, tensors: readonly TensorToWrite[], metadata: Rec
  */
 function layout(tensors: readonly TensorToWrite[], metadata: Record<string, string> | undefined): { header: Uint8Array; ordered: TensorToWrite[] } {
   const ordered = [...tensors].sort(
-    (a, b) => b.data.BYTES_PER_ELEMENT - a.data.BYTES_PER_ELEMENT || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    (a, b) => itemSize(b) - itemSize(a) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
   );
   // Built by hand because a JS object would move integer-like tensor names first.
   const entries: string[] = [];
   if (metadata !== undefined) entries.push(`"__metadata__":${JSON.stringify(metadata)}`);
   let offset = 0;
-  for (const { name, dtype, shape, data } of ordered) {
-    const end = offset + data.byteLength;
+  for (const t of ordered) {
+    const { name, dtype, shape } = t;
+    const end = offset + byteLength(t);
     entries.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype, shape, data_offsets: [offset, end] })}`);
     offset = end;
   }
@@ -110,7 +133,17 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
     new DataView(prefix.buffer).setBigUint64(0, BigInt(header.byteLength), true);
     writeFully(fd, prefix);
     writeFully(fd, header);
-    for (const tensor of ordered) writeFully(fd, littleEndianBytes(tensor.data));
+    for (const tensor of ordered) {
+      if (!isRaw(tensor)) {
+        writeFully(fd, littleEndianBytes(tensor.data));
+        continue;
+      }
+      const bytes = tensor.read();
+      if (bytes.byteLength !== byteLength(tensor)) {
+        throw tensorError(path, tensor.name, `shape ${formatShape(tensor.shape)} of ${tensor.dtype} takes ${byteLength(tensor)} bytes, but the data has ${bytes.byteLength}`);
+      }
+      writeFully(fd, bytes);
+    }
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
@@ -124,6 +157,8 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
       }
     }
     fs.rmSync(temp, { force: true });
+    // A raw tensor's reader failing, or its bytes not fitting, already says which file and tensor.
+    if (error instanceof WeightsError) throw error;
     throw new WeightsError(path, `cannot write: ${describeSystemError(error)}`, { cause: error });
   }
 }

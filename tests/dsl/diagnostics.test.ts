@@ -106,7 +106,7 @@ describe('semantic errors', () => {
 
   it('a component of the wrong kind', () => {
     const r = one(modelWith(`${attn}\n${ffn}`, 'block { norm: norm, attention: ff, ffn: ff }'));
-    expect(r.diagnostics.map((d) => d.message)).toEqual(["block.attention must be an attention or a mla, found 'ff', a ffn"]);
+    expect(r.diagnostics.map((d) => d.message)).toEqual(["block.attention must be an attention, a mla or a fourier, found 'ff', a ffn"]);
   });
 
   it('several semantic errors at once', () => {
@@ -126,7 +126,8 @@ describe('imports', () => {
     writeSpec('family.moe', `rmsnorm norm { eps: 1e-5 }\n${attn}\n${ffn}\n`);
     const r = checkText('import "family.moe"\nmodel m { vocab: 10, d_model: 64, decoder: stack { layers: 1, block: block { norm: norm, attention: attn, ffn: ff } } }\n', 'uses-family.moe');
     expect(r.diagnostics).toEqual([]);
-    expect(r.model?.decoder.layers[0]?.attention?.heads).toBe(4);
+    const a = r.model?.decoder.layers[0]?.attention;
+    expect(a?.kind === 'attention' ? a.heads : undefined).toBe(4);
   });
 
   it('reports a cycle at the import that closes it', () => {

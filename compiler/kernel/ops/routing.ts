@@ -5,6 +5,7 @@ import type { Dim } from '../../ir/types.ts';
 import { add, bin, dim, div, f, fvar, i, ivar, letF, letI, load, loadI, loop, mul, par, product, select, set, store, sub, toF, toI, un, when } from '../expr.ts';
 import type { Expr, Stmt } from '../ir.ts';
 import { balancedHash } from '../../ir/hash.ts';
+import { COIN_PERIOD, secondExpertCoins } from '../../ir/coins.ts';
 import type { OpLowering } from './context.ts';
 
 /**
@@ -131,6 +132,21 @@ export const routingOps: Record<string, OpLowering> = {
         store(indices!.buffer, add(mul(ivar('bi'), E), e), e),
       ])),
     ];
+  },
+  // GShard Algorithm 1: the second expert is kept when 2 · g2 / (g1 + g2) exceeds token t's coin (t mod 4096).
+  random_second: ({ ins, outs, attrs, constant }) => {
+    const [w, idx] = ins;
+    const [weights, indices] = outs;
+    const coins = constant('f32', Array.from(secondExpertCoins(attrs.seed as number)));
+    const t = ivar('t');
+    const at = (j: number) => add(mul(t, i(2)), i(j));
+    const keep = bin('<', load(coins, bin('%', t, i(COIN_PERIOD))), div(mul(f(2), load(w!.buffer, at(1))), add(load(w!.buffer, at(0)), load(w!.buffer, at(1)))));
+    return [par('t', dim(w!.shape[0]!), [
+      store(weights!.buffer, at(0), load(w!.buffer, at(0))),
+      store(indices!.buffer, at(0), loadI(idx!.buffer, at(0))),
+      store(weights!.buffer, at(1), select(keep, load(w!.buffer, at(1)), f(0))),
+      store(indices!.buffer, at(1), select(keep, loadI(idx!.buffer, at(1)), i(-1))),
+    ])];
   },
   // A stable counting sort of (token, choice) copies by expert, keeping each expert's first `capacity` copies per group.
   dispatch: ({ ins, outs, attrs, scratch, dispatch }) => {

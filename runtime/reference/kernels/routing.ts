@@ -36,6 +36,7 @@ export function groupLimitedScores(row: ArrayLike<number>, groups: number, keep:
 
 export { mulberry32, balancedHash, hashRouteTable } from '../../../compiler/ir/hash.ts';
 import { hashRouteTable } from '../../../compiler/ir/hash.ts';
+import { COIN_PERIOD, secondExpertCoins } from '../../../compiler/ir/coins.ts';
 
 function checkIndex(i: number, n: number, what: string): void {
   if (!(i >= 0 && i < n)) throw new RangeError(`${what} ${i} is out of range for ${n}`);
@@ -117,6 +118,25 @@ export const routingKernels: Record<string, Kernel> = {
       }
     }
     return [{ dtype: probs!.dtype, shape: [T, E], data: weights }, { dtype: 'i32', shape: [T, E], data: indices }];
+  },
+  random_second: ([w, idx], at) => {
+    // GShard Algorithm 1: keep the second expert when 2 · g2 / (g1 + g2) > a uniform coin.
+    requireFloat(w!, 'random_second weights');
+    requireInt(idx!, 'random_second indices');
+    if (w!.shape.length !== 2 || w!.shape[1] !== 2 || idx!.shape[0] !== w!.shape[0] || idx!.shape[1] !== 2) {
+      throw new Error(`random_second takes top-2 weights and indices [tokens, 2], got ${describe(w!)} and ${describe(idx!)}`);
+    }
+    const coins = secondExpertCoins(intAttr(at, 'seed', 0));
+    const weights = allocLike(w!, w!.data.length);
+    weights.set(w!.data);
+    const indices = Int32Array.from(idx!.data);
+    for (let t = 0; t < w!.shape[0]!; t++) {
+      if (!((2 * w!.data[2 * t + 1]!) / (w!.data[2 * t]! + w!.data[2 * t + 1]!) > coins[t % COIN_PERIOD]!)) {
+        weights[2 * t + 1] = 0;
+        indices[2 * t + 1] = -1;
+      }
+    }
+    return [{ dtype: w!.dtype, shape: [...w!.shape], data: weights }, { dtype: 'i32', shape: [...idx!.shape], data: indices }];
   },
   dispatch: ([x, idx], at, ctx) => {
     requireRank(x!, 2, 'dispatch x [tokens, d]');
