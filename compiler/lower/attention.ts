@@ -28,7 +28,7 @@ export function lowerAttention(
   const proj = (name: string, n: number, from: Sequence) => linear(b, from.x, `${prefix}.${name}`, n * headDim, dModel, spec.qkvBias);
   let q = proj('q', heads, query);
   let k = proj('k', kvHeads, keys);
-  const v = spec.experts ? expertValues(b, keys.x, keys.len, `${prefix}.v_experts`, spec.experts, kvHeads, headDim, dModel) : proj('v', kvHeads, keys);
+  const v = spec.experts ? expertValues(b, keys.x, keys.len, prefix, spec.experts, kvHeads, headDim, dModel) : proj('v', kvHeads, keys);
   if (spec.qkNorm?.scope === 'full') {
     q = lowerNorm(b, q, spec.qkNorm.norm, `${prefix}.q_norm`, heads * headDim);
     k = lowerNorm(b, k, spec.qkNorm.norm, `${prefix}.k_norm`, kvHeads * headDim);
@@ -53,7 +53,7 @@ export function lowerAttention(
   }
   const o = b.op('attention', inputs, { causal: spec.causal, scale: spec.scale });
   const flat = b.op('reshape', [o], { shape: ['batch', query.len, heads * headDim] });
-  if (spec.experts) return expertOutput(b, flat, query.x, query.len, `${prefix}.o_experts`, spec.experts, heads, headDim, dModel);
+  if (spec.experts) return expertOutput(b, flat, query.x, query.len, prefix, spec.experts, heads, headDim, dModel);
   return linear(b, flat, `${prefix}.o`, dModel, heads * headDim, spec.outBias);
 }
 

@@ -8,6 +8,7 @@ export class GraphBuilder {
   readonly outputs: Output[] = [];
   private readonly paramNames = new Set<string>();
   private next = 0;
+  private alias?: { from: string; to: string };
   loc = '';
 
   constructor(readonly name: string, readonly dtype: DType = 'f32') {}
@@ -18,7 +19,9 @@ export class GraphBuilder {
   }
 
   /** Declares a parameter once; later calls with the same name reuse it (shared tables, tied weights). */
-  param(name: string, shape: Dim[], attrs: Record<string, Attr> = {}): string {
+  param(declared: string, shape: Dim[], attrs: Record<string, Attr> = {}): string {
+    const a = this.alias;
+    const name = a && declared.startsWith(a.from) ? a.to + declared.slice(a.from.length) : declared;
     if (!this.paramNames.has(name)) {
       this.paramNames.add(name);
       this.params.push({ name, type: { dtype: this.dtype, shape }, attrs });
@@ -40,6 +43,17 @@ export class GraphBuilder {
 
   output(name: string, value: string): void {
     this.outputs.push({ name, value });
+  }
+
+  /** While `body` runs, parameters named from…  are declared as to… (a block reusing another layer's weights). */
+  aliasing<T>(from: string, to: string, body: () => T): T {
+    const saved = this.alias;
+    this.alias = from === to ? undefined : { from, to };
+    try {
+      return body();
+    } finally {
+      this.alias = saved;
+    }
   }
 
   at<T>(loc: string, body: () => T): T {

@@ -36,7 +36,9 @@ function lowerStack(
     : undefined;
   for (const layer of stack.layers) {
     const prefix = `${stack.name}.${layer.index}`;
-    x = lowerBlock(b, x, layer, { prefix, encoderOut, relBiasTable: sharedTable, routers, ids, len, dModel: spec.dModel, vocab: spec.vocab, stack: stack.name });
+    // A shared block (stack.share) names its parameters after the layer it reuses, which declared them already.
+    const owner = `${stack.name}.${stack.share ? layer.index % stack.share : layer.index}`;
+    x = b.aliasing(`${prefix}.`, `${owner}.`, () => lowerBlock(b, x, layer, { prefix, encoderOut, relBiasTable: sharedTable, routers, ids, len, dModel: spec.dModel, vocab: spec.vocab, stack: stack.name }));
     hidden.push(x);
   }
   if (stack.finalNorm) {

@@ -24,7 +24,7 @@ function headMixture(b: GraphBuilder, x2: string, by: string, prefix: string, e:
 /** The values [batch, len, heads · headDim]: head h's map chosen from x by its own router. */
 export function expertValues(b: GraphBuilder, x: string, len: Dim, prefix: string, e: HeadExperts, heads: number, headDim: number, dModel: number): string {
   const x2 = b.op('reshape', [x], { shape: [`batch*${len}`, dModel] });
-  const perHead = Array.from({ length: heads }, (_, h) => headMixture(b, x2, x2, `${prefix}.v.${h}`, e, headDim, dModel, dModel));
+  const perHead = Array.from({ length: heads }, (_, h) => headMixture(b, x2, x2, `${prefix}.v_experts.${h}`, e, headDim, dModel, dModel));
   const v = heads === 1 ? perHead[0]! : b.op('concat', perHead, { axis: 1 });
   return b.op('reshape', [v], { shape: ['batch', len, heads * headDim] });
 }
@@ -36,7 +36,7 @@ export function expertOutput(b: GraphBuilder, attended: string, query: string, l
   let y: string | undefined;
   for (let h = 0; h < heads; h++) {
     const head = heads === 1 ? o2 : b.op('slice', [o2], { axis: 1, start: h * headDim, end: (h + 1) * headDim });
-    const part = headMixture(b, head, q2, `${prefix}.o.${h}`, e, dModel, headDim, dModel);
+    const part = headMixture(b, head, q2, `${prefix}.o_experts.${h}`, e, dModel, headDim, dModel);
     y = y === undefined ? part : b.op('add', [y, part]);
   }
   return b.op('reshape', [y!], { shape: ['batch', len, dModel] });

@@ -85,7 +85,21 @@ function buildStack(obj: ObjectValue, name: 'encoder' | 'decoder', env: Env): St
     }
   }
   const fn = f.component('final_norm', kindsWithRole('norm'));
-  return { name, layers, finalNorm: fn ? buildNorm(fn.obj, fn.kind, {}, env.diags) : undefined };
+  const stack: StackSpec = { name, layers, finalNorm: fn ? buildNorm(fn.obj, fn.kind, {}, env.diags) : undefined };
+  const share = f.value('share');
+  if (share && share.t !== 'none') {
+    stack.share = f.int('share', 1);
+    const differs = sharingMismatch(layers, stack.share);
+    if (differs) f.fail('share', `stack.share ${stack.share}: layer ${differs[0]} differs from layer ${differs[1]}, whose parameters it would reuse`, 'a shared block must be the same in every layer of its cycle');
+  }
+  return stack;
+}
+
+/** The first layer whose block differs from the layer whose parameters it reuses, and that layer. */
+function sharingMismatch(layers: LayerSpec[], share: number): [number, number] | undefined {
+  const shape = (l: LayerSpec) => JSON.stringify({ ...l, index: 0 });
+  for (const l of layers) if (l.index >= share && shape(l) !== shape(layers[l.index % share]!)) return [l.index, l.index % share];
+  return undefined;
 }
 
 function buildBlock(obj: ObjectValue, ctx: EvalContext, env: Env, stack: 'encoder' | 'decoder'): LayerSpec {

@@ -55,6 +55,7 @@ export const kinds: Record<string, KindSchema> = {
       layers: { type: 'int', required: true, doc: 'Number of blocks.' },
       block: { type: 'block', required: true, doc: 'The block; its fields may depend on `layer`.' },
       final_norm: { type: 'norm | none', default: 'none', doc: 'Normalisation after the last block.' },
+      share: { type: 'int | none', default: 'none', doc: 'Blocks share weights in a cycle of this many: layer i runs with the parameters of layer i mod share (Universal Transformers with share: 1; MoEUT\'s layer groups, Csordás et al. 2024).' },
     },
   },
   block: {

@@ -140,6 +140,8 @@ export interface LayerSpec {
 export interface StackSpec {
   name: 'encoder' | 'decoder';
   layers: LayerSpec[];
+  /** Layer i uses the parameters of layer i mod share (MoEUT); absent: every layer has its own. */
+  share?: number;
   finalNorm?: NormSpec;
 }
 

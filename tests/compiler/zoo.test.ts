@@ -33,6 +33,10 @@ const zoo = [
   ['examples/soft-moe.moe', 3_685_058_304, 3_685_058_304, 197_359_872, tiny],
   // CoLT5: the heavy branch counts 1/8 active (the routed fraction), the light branch fully.
   ['examples/colt5.moe', 445_767_936, 247_587_072, 1_068_582_912, { vocab: '64', d_model: '32', d_ff: '16', heads: '4', n_layers: '2', routed_fraction: '0.25' }],
+  // SwitchHead: per layer the two heads' 5 value and 5 output maps (2 · 2 · 5 · 256 · 1024), 3 of 5 active.
+  ['examples/switchhead.moe', 418_399_232, 368_067_584, 771_162_112, { vocab: '64', d_model: '32', d_ff: '16', heads: '2', head_dim: '8', experts: '4', top_k: '2', n_layers: '2' }],
+  // MoEUT: 18 layers run 2 blocks' weights (declared once); FLOPs count all 18 layers.
+  ['examples/moeut.moe', 212_644_864, 88_912_896, 561_725_440, { vocab: '64', d_model: '32', n_layers: '4', group: '2', heads: '2', head_dim: '8', att_experts: '3', att_k: '2', experts: '4', expert_ff: '8', top_k: '2' }],
   // Its counts at m = 2, 4, 8: tests/compiler/examples.test.ts; here m = 1 (the tiny run needs params it has not).
   ['examples/fine-grained.moe', 46_702_792_704, 12_879_925_248, undefined, { m: '4' }],
 ] as const;
