@@ -317,8 +317,30 @@ export const ops: Record<string, OpSpec> = {
     operands: ['weights', 'indices'], results: ['weights', 'indices'], attrs: { seed: { kind: 'int' } },
     infer: ([w, idx]) => (w!.shape.length === 2 && w!.shape[1] === 2 && dimsEqual(w!.shape[0]!, idx!.shape[0]!) && idx!.shape[1] === 2 ? [w!, idx!] : `random_second takes top-2 weights and indices [tokens, 2], got ${fmt(w!.shape)} and ${fmt(idx!.shape)}`),
   },
+  all_to_all_dispatch: {
+    doc: 'Expert parallelism, the collective before the experts: `ranks` ranks each hold experts / ranks consecutive experts (rank r: r·L … r·L+L-1, L = experts / ranks). Every rank sends the rows it sorted for each expert (rows [n, d] grouped by offsets [experts+1]) to the rank that holds it. Results: the rows this rank received, grouped by local expert and within one by source rank then source order (recv [ranks·n, d], zero past recv_offsets[L]), recv_offsets [L+1], and counts [ranks, L] (rows from rank p for local expert l), which all_to_all_combine needs to send the results back.',
+    operands: ['rows', 'offsets'], results: ['recv', 'recv_offsets', 'counts'], attrs: { experts: { kind: 'int' }, ranks: { kind: 'int' } },
+    infer: ([rows, off], at) => {
+      const E = int(at.experts);
+      const R = int(at.ranks);
+      if (!(R >= 1 && E % R === 0)) return `${R} ranks do not split ${E} experts evenly`;
+      if (off!.shape.length !== 1 || off!.shape[0] !== E + 1) return `offsets ${fmt(off!.shape)} are not [experts + 1] = [${E + 1}]`;
+      return [t(rows!.dtype, [mulDims(R, rows!.shape[0]!), last(rows!.shape)]), t('i32', [E / R + 1]), t('i32', [R, E / R])];
+    },
+  },
+  all_to_all_combine: {
+    doc: 'Expert parallelism, the collective after the experts: sends each received row\'s result back to the rank it came from (out [ranks·n, d] in all_to_all_dispatch\'s recv order, with its counts), so that every rank gets its rows back in the order it sorted them (y [n, d] as grouped by its offsets [experts+1]; zero past offsets[experts]).',
+    operands: ['out', 'offsets', 'counts'], results: ['y'], attrs: { experts: { kind: 'int' }, ranks: { kind: 'int' } },
+    infer: ([out, off, counts], at) => {
+      const R = int(at.ranks);
+      const n = divDim(out!.shape[0]!, R);
+      if (n === undefined) return `${out!.shape[0]} rows are not ranks × rows`;
+      if (off!.shape[0] !== int(at.experts) + 1 || counts!.shape[0] !== R) return `offsets ${fmt(off!.shape)} or counts ${fmt(counts!.shape)} do not match ${at.experts} experts on ${R} ranks`;
+      return [t(out!.dtype, [n, last(out!.shape)])];
+    },
+  },
   grouped_linear: {
-    doc: 'Per-expert linear over sorted rows: rows offsets[e] … offsets[e+1]-1 are multiplied by w[e]ᵀ (w [experts, out, in]) plus b[e] when given (b [experts, out]), then `act` if given; one grouped matmul for all experts. Rows past offsets[experts] are zero.',
+    doc: 'Per-expert linear over sorted rows: rows offsets[e] … offsets[e+1]-1 are multiplied by w[e]ᵀ (w [experts, out, in]) plus b[e] when given (b [experts, out]), then `act` if given; one grouped matmul for all experts. Rows past offsets[experts] are unspecified: combine never reads them (the reference executor writes zeros; compiled targets skip them, as differential testing found).',
     operands: ['rows', 'w', 'offsets', 'b?'], results: ['y'], attrs: { act: { kind: 'string', optional: true } },
     infer: ([x, w]) => (w!.shape.length === 3 && dimsEqual(w!.shape[2]!, last(x!.shape)) ? [t(x!.dtype, [x!.shape[0]!, w!.shape[1]!])] : `expert weights ${fmt(w!.shape)} do not take rows of width ${last(x!.shape)}`),
     flops: ([x, w]) => mulDims(2, x!.shape[0]!, w!.shape[1]!, w!.shape[2]!),

@@ -1,4 +1,5 @@
 // The whole model: embeddings, the encoder and decoder stacks, the head, and the router outputs and losses.
+import { normDim } from '../ir/dims.ts';
 import type { Dim, Graph } from '../ir/types.ts';
 import type { ModelSpec, StackSpec } from '../spec/types.ts';
 import type { Sequence } from './attention.ts';
@@ -10,6 +11,10 @@ import { lowerNorm } from './norm.ts';
 export interface LowerOptions {
   /** Also output the residual stream after the embedding and after each block, under Hugging Face's names. */
   hiddenStates?: boolean;
+  /** Expert parallelism: the graph one of this many ranks runs (compiler/lower/placement.ts checks the spec allows it). */
+  expertParallel?: number;
+  /** Switch capacity counted within groups of this many sequences instead of the whole batch (a rank's share of it). */
+  capacityGroupSequences?: number;
 }
 
 function embed(b: GraphBuilder, spec: ModelSpec, ids: string, len: Dim): string {
@@ -25,8 +30,12 @@ function embed(b: GraphBuilder, spec: ModelSpec, ids: string, len: Dim): string 
 
 function lowerStack(
   b: GraphBuilder, spec: ModelSpec, stack: StackSpec, x0: string, ids: string, len: Dim, routers: RouterRecord[],
-  hiddenName: string | undefined, encoderOut?: Sequence,
+  hiddenName: string | undefined, encoderOut: Sequence | undefined, options: LowerOptions,
 ): string {
+  const placement = {
+    ranks: options.expertParallel,
+    capacityGroup: options.capacityGroupSequences === undefined ? undefined : normDim(`${options.capacityGroupSequences}*${len}`),
+  };
   let x = x0;
   const hidden = [x0];
   // T5 keeps the relative-bias table in the first layer and every layer of the stack reuses it.
@@ -38,7 +47,7 @@ function lowerStack(
     const prefix = `${stack.name}.${layer.index}`;
     // A shared block (stack.share) names its parameters after the layer it reuses, which declared them already.
     const owner = `${stack.name}.${stack.share ? layer.index % stack.share : layer.index}`;
-    x = b.aliasing(`${prefix}.`, `${owner}.`, () => lowerBlock(b, x, layer, { prefix, encoderOut, relBiasTable: sharedTable, routers, ids, len, dModel: spec.dModel, vocab: spec.vocab, stack: stack.name }));
+    x = b.aliasing(`${prefix}.`, `${owner}.`, () => lowerBlock(b, x, layer, { prefix, encoderOut, relBiasTable: sharedTable, routers, ids, len, dModel: spec.dModel, vocab: spec.vocab, stack: stack.name, ...placement }));
     hidden.push(x);
   }
   if (stack.finalNorm) {
@@ -57,14 +66,14 @@ export function lowerModel(spec: ModelSpec, options: LowerOptions = {}): Graph {
   let encoderOut: Sequence | undefined;
   if (spec.encoder) {
     const ids = b.input('input_ids', 'i32', ['batch', 'seq']);
-    const x = lowerStack(b, spec, spec.encoder, embed(b, spec, ids, 'seq'), ids, 'seq', routers, options.hiddenStates ? 'encoder_hidden_states' : undefined);
+    const x = lowerStack(b, spec, spec.encoder, embed(b, spec, ids, 'seq'), ids, 'seq', routers, options.hiddenStates ? 'encoder_hidden_states' : undefined, undefined, options);
     encoderOut = { x, len: 'seq' };
     if (options.hiddenStates) b.output('encoder_last_hidden_state', x);
   }
   const decLen = encDec ? 'dec_seq' : 'seq';
   const decIds = b.input(encDec ? 'decoder_input_ids' : 'input_ids', 'i32', ['batch', decLen]);
   const hiddenName = options.hiddenStates ? (encDec ? 'decoder_hidden_states' : 'hidden_states') : undefined;
-  const x = lowerStack(b, spec, spec.decoder, embed(b, spec, decIds, decLen), decIds, decLen, routers, hiddenName, encoderOut);
+  const x = lowerStack(b, spec, spec.decoder, embed(b, spec, decIds, decLen), decIds, decLen, routers, hiddenName, encoderOut, options);
 
   const logits = b.at('head', () => {
     const h = spec.head.scale === 1 ? x : b.op('scale', [x], { factor: spec.head.scale });

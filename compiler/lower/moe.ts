@@ -20,13 +20,20 @@ export interface MoeContext {
   dModel: number;
   vocab: number;
   stack: string;
+  /** Expert parallelism: ranks each holding experts / ranks experts (absent or 1: one device holds all). */
+  ranks?: number;
+  /** Switch capacity counted within groups of this many tokens (absent: all tokens of the batch). */
+  capacityGroup?: Dim;
 }
 
 /** The experts' FFN over rows sorted by expert: one grouped matmul per projection. */
-function groupedExperts(b: GraphBuilder, rows: string, offsets: string, e: FfnSpec, prefix: string, experts: number, dModel: number, perToken: number): string {
+function groupedExperts(b: GraphBuilder, rows: string, offsets: string, e: FfnSpec, prefix: string, experts: number, dModel: number, perToken: number, ranks = 1): string {
+  // Under expert parallelism a rank declares its experts / ranks experts: its slice of the stacked weights.
+  const local = experts / ranks;
+  const attrs: Record<string, number> = ranks > 1 ? { experts, per_token: perToken, ranks } : { experts, per_token: perToken };
   const proj = (x: string, name: string, out: number, inp: number) => {
-    const ins = [x, b.param(`${prefix}.${name}`, [experts, out, inp], { experts, per_token: perToken }), offsets];
-    if (e.bias) ins.push(b.param(`${prefix}.${name}_bias`, [experts, out], { experts, per_token: perToken }));
+    const ins = [x, b.param(`${prefix}.${name}`, [local, out, inp], attrs), offsets];
+    if (e.bias) ins.push(b.param(`${prefix}.${name}_bias`, [local, out], attrs));
     return b.op('grouped_linear', ins);
   };
   const up = proj(rows, 'up', e.hidden, dModel);
@@ -95,7 +102,11 @@ export function lowerMoe(b: GraphBuilder, x: string, spec: MoeSpec, prefix: stri
       // CoLT5 routes to one heavy expert, where a softmax over experts is 1 for every token: it scores with a sigmoid.
       probs = r.score === 'softmax' ? b.op('softmax', [logits], { axis: -1 }) : b.op('sigmoid', [logits]);
       [weights, indices] = b.opN('expert_choice', [probs], 2, { capacity_factor: r.capacityFactor }) as [string, string];
-      rowsPerToken = Math.ceil(r.capacityFactor);
+      // Every expert takes c = min(T, ceil(T · capacity_factor / E)) tokens, so E · c rows are kept: up to
+      // T · capacity_factor + E - 1, which is E rows for a single token (each expert takes it) and more than
+      // T · ceil(capacity_factor) whenever T < E. Rows are a product of the token count, so only E per token holds
+      // for every T (found by differential testing: 1 token, 6 experts, capacity_factor 0.5 kept 6 rows in room for 1).
+      rowsPerToken = E;
       probs = undefined;
     }
   }
@@ -104,10 +115,20 @@ export function lowerMoe(b: GraphBuilder, x: string, spec: MoeSpec, prefix: stri
   if (spec.capacity?.perExpert !== undefined) dispatchAttrs.capacity = spec.capacity.perExpert;
   else if (spec.capacity?.factor !== undefined) dispatchAttrs.capacity_factor = spec.capacity.factor;
   if (rowsPerToken !== undefined) dispatchAttrs.rows_per_token = rowsPerToken;
+  if (spec.capacity && ctx.capacityGroup !== undefined) dispatchAttrs.group_size = ctx.capacityGroup;
   const [rows, offsets, slots] = b.opN('dispatch', [x2, dispatched ?? indices], 3, dispatchAttrs) as [string, string, string];
   // Experts a token uses on average: k for top-k routers, the capacity factor for Expert Choice, one for hashing.
   const perToken = r.kind === 'expert_choice' ? r.capacityFactor : r.kind === 'hash' || r.kind === 'vocab' ? 1 : spec.topK;
-  const expertOut = groupedExperts(b, rows, offsets, spec.expert, `${prefix}.experts`, E, dModel, perToken);
+  const ranks = ctx.ranks ?? 1;
+  let expertOut: string;
+  if (ranks > 1) {
+    // Expert parallelism: rows travel to the rank holding their expert and their results come back in place.
+    const [recv, recvOffsets, counts] = b.opN('all_to_all_dispatch', [rows, offsets], 3, { experts: E, ranks }) as [string, string, string];
+    const out = groupedExperts(b, recv, recvOffsets, spec.expert, `${prefix}.experts`, E, dModel, perToken, ranks);
+    expertOut = b.op('all_to_all_combine', [out, offsets, counts], { experts: E, ranks });
+  } else {
+    expertOut = groupedExperts(b, rows, offsets, spec.expert, `${prefix}.experts`, E, dModel, perToken);
+  }
   let y = b.op('combine', [expertOut, slots, weights]);
   y = addShared(b, x2, y, spec, prefix, dModel);
   return {

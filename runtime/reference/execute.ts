@@ -13,6 +13,7 @@ import { productKeyKernels } from './kernels/product-key.ts';
 import { reduceKernels } from './kernels/reduce.ts';
 import { routingKernels } from './kernels/routing.ts';
 import { shapeKernels } from './kernels/shape.ts';
+import { collectiveOps } from './kernels/collectives.ts';
 import { formatShape, isFloatType, type Kernel, type Tensor } from './tensor.ts';
 
 export const kernels: Record<string, Kernel> = {
@@ -61,6 +62,17 @@ function mismatch(t: Tensor, want: TensorType, shape: readonly number[]): string
   return undefined;
 }
 
+/** One rank's run of a graph, a node at a time: what execute() does in a loop, and executeRanks() in lockstep. */
+export interface Interpreter {
+  /** Runs node `idx` with its kernel. */
+  node(idx: number): void;
+  /** The operands of node `idx`. */
+  operands(idx: number): Tensor[];
+  /** Checks and stores the results of node `idx` (computed elsewhere: a collective over every rank). */
+  deliver(idx: number, results: Tensor[]): void;
+  outputs(): ExecuteResult;
+}
+
 /**
  * Runs `graph` on concrete tensors. `params` supplies each parameter by name (without `@`), `inputs` each graph
  * input by name (without `%`), `sizes` the symbolic dimensions (e.g. { batch: 2, seq: 16 }). Every operand and
@@ -70,6 +82,14 @@ function mismatch(t: Tensor, want: TensorType, shape: readonly number[]): string
 export function execute(
   graph: Graph, params: (name: string) => Tensor, inputs: Record<string, Tensor>, sizes: Record<string, number>, options: ExecuteOptions = {},
 ): ExecuteResult {
+  const run = interpreter(graph, params, inputs, sizes, options);
+  graph.nodes.forEach((_, idx) => run.node(idx));
+  return run.outputs();
+}
+
+export function interpreter(
+  graph: Graph, params: (name: string) => Tensor, inputs: Record<string, Tensor>, sizes: Record<string, number>, options: ExecuteOptions = {},
+): Interpreter {
   const sized = (t: TensorType, what: string): number[] => {
     try {
       return concreteShape(t, sizes);
@@ -117,27 +137,27 @@ export function execute(
     if ((lastUse.get(ref) ?? -1) <= idx && !pinned.has(ref)) env.delete(ref);
   };
 
-  graph.nodes.forEach((n, idx) => {
+  const operands = (idx: number): Tensor[] => {
+    const n = graph.nodes[idx]!;
     const where = describeNode(n, idx);
-    const kernel = kernels[n.op];
-    if (!kernel) throw new ExecutionError(`${where}: the reference executor has no kernel for '${n.op}'`, idx, n.op);
-    const ins = n.inputs.map((r) => {
+    return n.inputs.map((r) => {
       if (r.startsWith('@')) return param(r, where);
       const v = env.get(r);
       if (!v) throw new ExecutionError(`${where}: operand ${r} has no value (not defined before this node)`, idx, n.op);
       return v;
     });
-    const outShapes = (n.types ?? []).map((t, k) => sized(t, `${where}: result ${n.outputs[k]}`));
-    let results: Tensor[];
-    try {
-      results = kernel(ins, n.attrs, { sizes, outShapes });
-    } catch (e) {
-      const operands = ins.map((t, k) => `${n.inputs[k]}: ${t.dtype}${formatShape(t.shape)}`).join(', ');
-      throw new ExecutionError(`${where}: ${(e as Error).message} (operands ${operands || 'none'})`, idx, n.op);
-    }
+  };
+  const outShapesOf = (idx: number): number[][] => {
+    const n = graph.nodes[idx]!;
+    return (n.types ?? []).map((t, k) => sized(t, `${describeNode(n, idx)}: result ${n.outputs[k]}`));
+  };
+  const deliver = (idx: number, results: Tensor[]): void => {
+    const n = graph.nodes[idx]!;
+    const where = describeNode(n, idx);
     if (results.length !== n.outputs.length) {
       throw new ExecutionError(`${where}: the kernel made ${results.length} results for ${n.outputs.length} outputs`, idx, n.op);
     }
+    const outShapes = outShapesOf(idx);
     results.forEach((t, k) => {
       const type = n.types?.[k];
       if (type) {
@@ -153,13 +173,31 @@ export function execute(
       release(ref, idx);
     });
     for (const r of n.inputs) if (!r.startsWith('@')) release(r, idx);
-  });
+  };
+  const node = (idx: number): void => {
+    const n = graph.nodes[idx]!;
+    const where = describeNode(n, idx);
+    const kernel = kernels[n.op];
+    if (!kernel) throw new ExecutionError(`${where}: the reference executor has no kernel for '${n.op}'${collectiveOps.has(n.op) ? ' (a collective: run the ranks together with executeRanks)' : ''}`, idx, n.op);
+    const ins = operands(idx);
+    let results: Tensor[];
+    try {
+      results = kernel(ins, n.attrs, { sizes, outShapes: outShapesOf(idx) });
+    } catch (e) {
+      const described = ins.map((t, k) => `${n.inputs[k]}: ${t.dtype}${formatShape(t.shape)}`).join(', ');
+      throw new ExecutionError(`${where}: ${(e as Error).message} (operands ${described || 'none'})`, idx, n.op);
+    }
+    deliver(idx, results);
+  };
 
-  const outputs: Record<string, Tensor> = {};
-  for (const o of graph.outputs) {
-    const t = o.value.startsWith('@') ? param(o.value, `output '${o.name}'`) : env.get(o.value);
-    if (!t) throw new ExecutionError(`output '${o.name}' refers to ${o.value}, which no node computes`);
-    outputs[o.name] = t;
-  }
-  return options.keep ? { outputs, values: kept } : { outputs };
+  const outputs = (): ExecuteResult => {
+    const outputs: Record<string, Tensor> = {};
+    for (const o of graph.outputs) {
+      const t = o.value.startsWith('@') ? param(o.value, `output '${o.name}'`) : env.get(o.value);
+      if (!t) throw new ExecutionError(`output '${o.name}' refers to ${o.value}, which no node computes`);
+      outputs[o.name] = t;
+    }
+    return options.keep ? { outputs, values: kept } : { outputs };
+  };
+  return { node, operands, deliver, outputs };
 }

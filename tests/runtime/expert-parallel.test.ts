@@ -1,0 +1,107 @@
+// Expert parallelism on the reference executor: every fixture lowered for 2 (and 4) ranks, each rank running its
+// share of the batch with its share of the experts, the ranks exchanging rows through the all-to-all collectives in
+// lockstep, gives the single-device logits and the same expert choices, with Switch-style token dropping too.
+import { basename } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lowerModel, type LowerOptions } from '../../compiler/lower/model.ts';
+import { placementErrors } from '../../compiler/lower/placement.ts';
+import { runPipeline } from '../../compiler/passes/pipeline.ts';
+import type { ModelSpec } from '../../compiler/spec/types.ts';
+import { collectiveKernels } from '../../runtime/reference/kernels/collectives.ts';
+import { executeRanks } from '../../runtime/reference/ranks.ts';
+import { tensorOf, type Tensor } from '../../runtime/reference/index.ts';
+import { referenceExecutor } from '../../runtime/run-model.ts';
+import { rankWeights } from '../../runtime/weights/shard.ts';
+import { relativeL2 } from '../helpers/compare.ts';
+import { fixtureDirs, fixtureRun, importedSpec } from '../helpers/fixtures.ts';
+
+const i32 = (shape: number[], v: number[]) => tensorOf('i32', shape, v);
+const f32 = (shape: number[], v: number[]) => tensorOf('f32', shape, v);
+
+describe('all_to_all_dispatch and all_to_all_combine: 2 ranks, 4 experts (rank 0: 0, 1; rank 1: 2, 3), rows of width 1', () => {
+  // rank 0 sorted 4 rows: expert 0 ← [10], expert 1 ← [11, 12], expert 3 ← [13]; rank 1: expert 1 ← [20], expert 2 ← [21, 22].
+  const rank0 = [f32([4, 1], [10, 11, 12, 13]), i32([5], [0, 1, 3, 3, 4])];
+  const rank1 = [f32([4, 1], [20, 21, 22, 0]), i32([5], [0, 0, 1, 3, 3])];
+  const attrs = { experts: 4, ranks: 2 };
+  const [to0, to1] = collectiveKernels.all_to_all_dispatch!([rank0, rank1], attrs);
+
+  it('rank 0 receives its experts 0 and 1 grouped by expert, then by source rank: [10 | 11, 12, 20]', () => {
+    expect(Array.from(to0![0]!.data)).toEqual([10, 11, 12, 20, 0, 0, 0, 0]);
+    expect(Array.from(to0![1]!.data)).toEqual([0, 1, 4]);
+    expect(Array.from(to0![2]!.data)).toEqual([1, 2, 0, 1]);
+  });
+
+  it('rank 1 receives experts 2 and 3: [21, 22 | 13]', () => {
+    expect(Array.from(to1![0]!.data).slice(0, 3)).toEqual([21, 22, 13]);
+    expect(Array.from(to1![1]!.data)).toEqual([0, 2, 3]);
+    expect(Array.from(to1![2]!.data)).toEqual([0, 1, 2, 0]);
+  });
+
+  it('combine sends every result back to its row: the round trip of (x ↦ x + 100) is rows + 100 in place', () => {
+    const plus = (t: Tensor) => f32(t.shape, Array.from(t.data, (v) => v + 100));
+    const [back0, back1] = collectiveKernels.all_to_all_combine!([
+      [plus(to0![0]!), rank0[1]!, to0![2]!], [plus(to1![0]!), rank1[1]!, to1![2]!],
+    ], attrs);
+    expect(Array.from(back0![0]!.data)).toEqual([110, 111, 112, 113]);
+    expect(Array.from(back1![0]!.data).slice(0, 3)).toEqual([120, 121, 122]);
+  });
+});
+
+/** Runs `spec` on one device and on `ranks` expert-parallel ranks, each with batch / ranks of the fixture's sequences. */
+function compare(dir: string, spec: ModelSpec, ranks: number) {
+  const single = runPipeline(lowerModel(spec, { capacityGroupSequences: undefined }));
+  const run = fixtureRun(dir, spec, single);
+  const batch = run.sizes.batch!;
+  const options: LowerOptions = { expertParallel: ranks };
+  const parallel = runPipeline(lowerModel(spec, options));
+  // Capacity per rank is counted over the rank's tokens: the single device counts over the same groups.
+  const grouped = runPipeline(lowerModel(spec, { capacityGroupSequences: batch / ranks }));
+  const want = referenceExecutor(grouped)(run.weights, run.ids, run.sizes);
+  const share = batch / ranks;
+  const sizes = { ...run.sizes, batch: share };
+  const results = executeRanks(parallel, Array.from({ length: ranks }, (_, r) => {
+    const w = rankWeights(parallel.params, run.weights, r);
+    return {
+      params: (name: string) => ({ dtype: 'f32' as const, shape: w.get(name)!.shape, data: w.get(name)!.data }),
+      inputs: Object.fromEntries(parallel.inputs.map((i) => {
+        const all = run.ids[i.name]!;
+        const per = all.length / batch;
+        return [i.name, i32([share, per], Array.from(all.slice(r * share * per, (r + 1) * share * per)))];
+      })),
+    };
+  }), sizes);
+  const joined = (name: string) => results.flatMap((r) => Array.from(r.outputs[name]!.data));
+  return { want, joined, names: Object.keys(want) };
+}
+
+describe.each(fixtureDirs().map((d) => [basename(d), d] as const))('%s fixture on 2 expert-parallel ranks', (name, dir) => {
+  const spec = importedSpec(dir);
+  it('the same logits (relative L2 < 1e-6) and the same experts for every token', () => {
+    expect(placementErrors(spec, 2)).toEqual([]);
+    const { want, joined, names } = compare(dir, spec, 2);
+    expect(relativeL2(Float32Array.from(joined('logits')), want.logits as Float32Array)).toBeLessThan(1e-6);
+    const indices = names.filter((n) => n.startsWith('expert_indices.'));
+    expect(indices.length).toBeGreaterThan(0);
+    for (const n of indices) expect(joined(n), n).toEqual(Array.from(want[n]!));
+  });
+});
+
+describe('Switch-style token dropping under expert parallelism', () => {
+  const dir = fixtureDirs().find((d) => d.endsWith('/switch'))!;
+  const dropless = importedSpec(dir);
+  // Two slots per expert and rank: the fixture's 16 encoder tokens per sequence over 8 experts overflow some.
+  const withCapacity = (s: ModelSpec): ModelSpec => JSON.parse(JSON.stringify(s), (_k, v) => (v?.kind === 'moe' ? { ...v, capacity: { perExpert: 2 } } : v));
+  const spec = withCapacity(dropless);
+
+  it('dropping changes the outputs (tokens are dropped), and 2 ranks drop exactly what one device does per rank-sized group', () => {
+    const { want, joined } = compare(dir, spec, 2);
+    const free = compare(dir, dropless, 2);
+    expect(relativeL2(free.want.logits as Float32Array, want.logits as Float32Array)).toBeGreaterThan(1e-3);
+    expect(relativeL2(Float32Array.from(joined('logits')), want.logits as Float32Array)).toBeLessThan(1e-6);
+  });
+
+  it('refuses what it cannot place, in one line each', () => {
+    expect(placementErrors(spec, 3)).toEqual(['encoder.1, encoder.3, decoder.1, decoder.3: 8 experts do not split evenly over 3 ranks']);
+    expect(placementErrors(spec, 0)).toEqual(['--expert-parallel must be a positive integer, got 0']);
+  });
+});
