@@ -143,6 +143,17 @@ export interface Kernel {
    * adds, roughly) lets a runtime keep small calls on one thread, where waking the others would cost more.
    */
   threads?: { units: Dim; scratch: Dim[]; work: Dim };
+  /**
+   * Set on expert parallelism's exchanges (all_to_all_dispatch, all_to_all_combine): not a loop nest (its body is
+   * empty) but rows sent between ranks, which a runtime with a collective library (NCCL) carries out.
+   */
+  collective?: CollectiveSpec;
+}
+
+export interface CollectiveSpec {
+  op: 'all_to_all_dispatch' | 'all_to_all_combine';
+  experts: number;
+  ranks: number;
 }
 
 /** A buffer of the compiled program: a graph value, a parameter, an input or a scratch array. */

@@ -39,7 +39,10 @@ export function scheduleGraph(g: Graph): KernelProgram {
       declare(n.outputs[0]!, outputRefs.has(n.outputs[0]!) ? 'output' : 'temp', n.outputs[0]!, src.aliasOf ?? src.name);
       return;
     }
-    const lowering = opLowerings[n.op];
+    const collective = n.op === 'all_to_all_dispatch' || n.op === 'all_to_all_combine'
+      ? { op: n.op, experts: n.attrs.experts as number, ranks: n.attrs.ranks as number } as const
+      : undefined;
+    const lowering = collective ? () => [] : opLowerings[n.op];
     if (!lowering) throw new ScheduleError(`node ${idx} (${n.op}): no kernel lowering for '${n.op}'`);
     const name = `k${kernels.length}_${n.op}`;
     const local: KernelBuffer[] = [];
@@ -97,6 +100,7 @@ export function scheduleGraph(g: Graph): KernelProgram {
     if (attention) kernel.attention = attention;
     if (dispatch) kernel.dispatch = dispatch;
     if (router) kernel.router = router;
+    if (collective) kernel.collective = collective;
     kernels.push(kernel);
   });
 
