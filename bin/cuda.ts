@@ -4,7 +4,10 @@ import type { Graph } from '../compiler/ir/types.ts';
 import { planMemory } from '../compiler/kernel/memory-plan.ts';
 import { archOf, cudaCompiled, renderProgram, type Precision } from '../targets/cuda/render.ts';
 import { cudaKernelProgram } from '../targets/cuda/program.ts';
-import type { TokenInput } from '../runtime/inputs.ts';
+import { tokenFeeds, type TokenInput } from '../runtime/inputs.ts';
+import { checkFits, cudaLimit } from '../runtime/limits/fits.ts';
+import { runNeeds } from '../runtime/limits/needs.ts';
+import type { OnProgress } from '../runtime/progress.ts';
 import { namedOutputs, prepareRun, type NamedOutput } from '../runtime/run-model.ts';
 import type { TensorSource } from '../runtime/safetensors/index.ts';
 import { openCuda } from '../runtime/cuda/driver.ts';
@@ -13,15 +16,17 @@ import type { NameMapping } from '../runtime/weights/bind.ts';
 
 export function runCuda(
   graph: Graph, mappings: readonly NameMapping[], checkpoint: TensorSource, weightsPath: string, inputs: Map<string, TokenInput>,
-  precision: Precision = 'f32',
+  precision: Precision = 'f32', options: { onProgress?: OnProgress } = {},
 ): { outputs: NamedOutput[]; device: string } {
   const program = cudaKernelProgram(graph);
-  const { weights, ids, sizes } = prepareRun(graph, mappings, checkpoint, weightsPath, inputs);
   const gpu = openCuda();
   try {
+    // The device's memory against the model's, before a weight is read.
+    checkFits(runNeeds(graph, tokenFeeds(inputs).sizes), cudaLimit(gpu.device, gpu.totalMemory));
+    const { weights, ids, sizes } = prepareRun(graph, mappings, checkpoint, weightsPath, inputs);
     // Rendered for this GPU: wgmma's matmuls on an H100.
     const cuda = renderProgram(program, { precision, arch: archOf(gpu.capability) });
-    const p = new CudaProgram(gpu, program, planMemory(program), cudaCompiled(cuda));
+    const p = new CudaProgram(gpu, program, planMemory(program), cudaCompiled(cuda), options);
     const out = p.run({ params: (n) => weights.get(n)!.data, inputs: ids, sizes });
     p.destroy();
     return { outputs: namedOutputs(graph, out, sizes), device: `${gpu.device} (sm_${gpu.capability.join('')})` };

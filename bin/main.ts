@@ -28,6 +28,7 @@ function program(): Command {
       .option('--model <name>', 'which model of the file (default: the last one)');
 
   withSpecOptions(cmd.command('check').description('parse and check specs; print diagnostics').argument('<files...>', '.moe files'))
+    .option('--json', 'print one JSON object: each file\'s result and diagnostics (docs/json.md)')
     .action(checkCommand);
   withSpecOptions(cmd.command('stats').description('parameter and FLOP counts of a spec').argument('<file>', '.moe file'))
     .option('--json', 'print one JSON object')
@@ -37,12 +38,25 @@ function program(): Command {
     .option('--list-passes', 'list the passes in pipeline order')
     .option('--after <pass>', "stop after this pass ('lower' for the unoptimised graph)")
     .option('--disable <pass>', 'skip a pass (repeatable)', collect)
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'dot']).default('text'))
+    .addOption(new Option('--format <format>', "output format ('svg': the DOT picture drawn by Graphviz; moec viz draws big models readably)").choices(['text', 'json', 'dot', 'svg']).default('text'))
     .addOption(new Option('--stage <stage>', "'graph' IR, or the 'kernel' IR (loop nests and the memory plan)").choices(['graph', 'kernel']).default('graph'))
     .option('--target <target>', "with --stage kernel: the kernels as a target runs them ('wasm': matmuls and attention as gemm calls)")
     .option('--seq <n>', 'sequence length for the memory report of --stage kernel', '2048')
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(irCommand);
+  withSpecOptions(cmd.command('viz').description('the model as a picture (SVG): blocks as clusters, MoE experts as one box, repeated layers folded').argument('<file>', '.moe file'))
+    .option('--after <pass>', "draw the graph after this pass ('lower' for the unoptimised graph)")
+    .option('--disable <pass>', 'skip a pass (repeatable)', collect)
+    .option('--kernels', 'draw the kernels after fusion: each fused kernel a cluster of the ops it computes')
+    .option('--layers <list>', "layers to draw: 'auto' (the first of each distinct structure), 'all', or indices such as 0-2,5", 'auto')
+    .option('--expand-params', 'draw parameters as boxes instead of in the labels of their readers')
+    .addOption(new Option('--format <format>', "'svg', or the Graphviz 'dot' text (default: from the -o extension, else svg)").choices(['svg', 'dot']))
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .action(async (file: string, opts) => (await import('./commands/viz.ts')).vizCommand(file, opts));
+  withSpecOptions(cmd.command('summary').description('parameters, active parameters, FLOPs and activation memory per block, like torchinfo').argument('<file>', '.moe file'))
+    .option('--seq <n>', 'sequence length for FLOPs per token and activation memory (batch 1)', '2048')
+    .option('--json', 'print one JSON object')
+    .action(async (file: string, opts) => (await import('./commands/summary.ts')).summaryCommand(file, opts));
   withSpecOptions(cmd.command('run').description('run a model on inputs and write its outputs').argument('<file>', '.moe file'))
     .requiredOption('--weights <path>', 'safetensors file or checkpoint folder (sharded checkpoints included)')
     .requiredOption('--input <file>', 'inputs.json with input_ids (and decoder_input_ids)')
@@ -54,6 +68,8 @@ function program(): Command {
     .option('--adapter <name>', 'with --target webgpu: the adapter whose description contains this (default: the first)')
     .option('--weight-dtype <dtype>', "with --target webgpu: 'f16' stores the matrices' weights as f16 (half the memory; computed in f32; routers stay f32)", 'f32')
     .option('--precision <precision>', precisionHelp, 'f32')
+    .option('--json', 'print one JSON object: outputs, device, time, profile (docs/json.md)')
+    .option('-q, --quiet', 'no progress bars on stderr')
     // Loaded on demand: the runtime is only needed to run models.
     .action(async (file: string, opts) => (await import('./commands/run.ts')).runCommand(file, opts));
   withSpecOptions(cmd.command('compile').description('compile a spec for a target: kernels, manifest.json and a TypeScript runtime module').argument('<file>', '.moe file'))
@@ -62,17 +78,26 @@ function program(): Command {
     .option('--precision <precision>', precisionHelp, 'f32')
     .option('--arch <arch>', "with --target cuda: the GPUs to render for: 'sm_80' (A100 and later, mma.sync) or 'sm_90a' (H100/H200 only, wgmma)", 'sm_80')
     .option('--report', 'print the kernel count and the memory plan')
+    .option('--json', 'print the report as one JSON object, with the files written (docs/json.md)')
+    .option('-q, --quiet', 'no progress bars on stderr')
     .option('--seq <n>', 'sequence length for the memory report', '2048')
     .action(async (file: string, opts) => (await import('./commands/compile.ts')).compileCommand(file, opts));
   withSpecOptions(cmd.command('convert').description('convert a checkpoint: --kv-heads N pools key/value heads to grouped-query attention (Ainslie et al. 2023)').argument('<file>', '.moe file'))
     .requiredOption('--weights <path>', 'safetensors file or checkpoint folder (sharded checkpoints included)')
     .requiredOption('--kv-heads <n>', 'key/value heads of every attention: each new head the mean of its group of heads (1: multi-query)')
     .requiredOption('-o, --out <file>', 'output .safetensors file')
+    .option('--json', 'print what was converted as one JSON object (docs/json.md)')
+    .option('-q, --quiet', 'no progress bars on stderr')
     .action(async (file: string, opts) => (await import('./commands/convert.ts')).convertCommand(file, opts));
   const imp = cmd.command('import').description('turn another framework\'s model description into a .moe spec');
   imp.command('hf').description('from a Hugging Face config.json').argument('<dir>', 'model folder (or its config.json)')
     .option('-o, --out <file>', 'write the spec to a file instead of stdout')
     .action(importCommand);
+  // Editors start `moec lsp` (some add --stdio or --clientProcessId=N); it serves until the client sends exit (docs/editor.md).
+  cmd.command('lsp').description('a language server over stdio: diagnostics, hover and go-to-definition for .moe files')
+    .option('--stdio', 'talk over stdin and stdout (the only transport; accepted for clients that pass it)')
+    .allowUnknownOption()
+    .action(async () => { (await import('../dsl/lsp/server.ts')).startServer(); });
   return cmd;
 }
 
@@ -97,7 +122,7 @@ function report(e: unknown): number {
     process.stderr.write(`${formatDiagnostics(e.diagnostics, e.sources ?? new Map())}\n`);
     return 1;
   }
-  if (e instanceof UsageError || e instanceof InputError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError || (e instanceof Error && (e.name === 'AdapterError' || e.name === 'CudaError' || e.name === 'ConvertError'))) {
+  if (e instanceof UsageError || e instanceof InputError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError || (e instanceof Error && (e.name === 'AdapterError' || e.name === 'CudaError' || e.name === 'ConvertError' || e.name === 'LimitError'))) {
     process.stderr.write(`error: ${e.message}\n`);
     return 1;
   }

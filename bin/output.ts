@@ -1,21 +1,18 @@
 // Writing command output: to stdout, or atomically to a file (a temporary file renamed into place), so an
 // interrupted command never leaves a half-written output behind.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../runtime/atomic.ts';
 
-export function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+/** One helper for every file moec writes: runtime/atomic.ts (folders: writeFolderAtomic there). */
+export const writeAtomic = writeFileAtomic;
 
 export function emit(text: string, outFile?: string): void {
   if (outFile) writeAtomic(outFile, text.endsWith('\n') ? text : `${text}\n`);
   else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** A command's --json output: one object, pretty-printed, on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** `--set a=1 --set b=2` → { a: "1", b: "2" } */

@@ -8,6 +8,7 @@ import { runPipeline, type PipelineOptions } from './passes/pipeline.ts';
 import { checkProgram, type CheckOptions } from './spec/check.ts';
 import type { ModelSpec } from './spec/types.ts';
 import { computeStats, type ModelStats } from './stats.ts';
+import { paramCountDiagnostic } from './param-limit.ts';
 
 export type { Graph } from './ir/types.ts';
 export type { ModelSpec } from './spec/types.ts';
@@ -34,6 +35,8 @@ export interface Checked {
 export function check(file: string, options: CheckOptions = {}, text?: string): Checked {
   const program = loadProgram(file, text);
   const result = checkProgram(program, options);
+  const tooMany = result.model ? paramCountDiagnostic(result.model) : undefined;
+  if (tooMany) return { model: undefined, diagnostics: [...result.diagnostics, tooMany], sources: program.sources, program };
   return { ...result, sources: program.sources, program };
 }
 

@@ -17,12 +17,15 @@ export class MoeParser extends EmbeddedActionsParser {
     if (first.startOffset === undefined || Number.isNaN(first.startOffset)) {
       return spanAt(this.file, this.text, this.text.length, this.text.length);
     }
-    const end = (last.endOffset ?? first.endOffset ?? first.startOffset) + 1;
+    // A token that error recovery inserted has no offsets: the span ends where the first token ends.
+    const lastEnd = Number.isFinite(last.endOffset) ? last.endOffset! : Number.isFinite(first.endOffset) ? first.endOffset! : first.startOffset;
+    const end = lastEnd + 1;
     return spanAt(this.file, this.text, first.startOffset, end);
   }
 
-  join(a: Span, b: Span): Span {
-    // While chevrotain records the grammar, sub-rules return placeholders without spans.
+  join(a: Span | undefined, b: Span | undefined): Span {
+    // While chevrotain records the grammar, and after error recovery re-syncs a sub-rule, sub-rules return no node
+    // (so every action reads sub-results' spans with ?.).
     if (!a || !b) return a ?? b ?? spanAt(this.file, this.text, 0, 0);
     return { ...a, end: Math.max(a.end, b.end) };
   }
@@ -44,9 +47,11 @@ export class MoeParser extends EmbeddedActionsParser {
     ]),
   );
 
-  importStatement = this.RULE('importStatement', (): Statement => {
+  importStatement = this.RULE('importStatement', (): Statement | undefined => {
     const kw = this.CONSUME(T.Import);
     const path = this.CONSUME(T.StringLiteral);
+    // A path that error recovery made up (`import` with no string) is a syntax error already, not a file to look for.
+    if (path.isInsertedInRecovery) return undefined;
     return { kind: 'import', path: unquote(path.image), span: this.spanOf(kw, path) };
   });
 
@@ -112,7 +117,7 @@ export class MoeParser extends EmbeddedActionsParser {
       const test = this.SUBRULE2(this.orExpr);
       this.CONSUME(T.Else);
       const otherwise = this.SUBRULE(this.expr);
-      result = this.ACTION(() => ({ kind: 'cond', test, then: value, otherwise, span: this.join(value.span, otherwise.span) }) as Expr);
+      result = this.ACTION(() => ({ kind: 'cond', test, then: value, otherwise, span: this.join(value?.span, otherwise?.span) }) as Expr);
     });
     return result;
   });
@@ -126,7 +131,7 @@ export class MoeParser extends EmbeddedActionsParser {
         ALT: () => {
           const kw = this.CONSUME(T.Not);
           const operand = this.SUBRULE(this.notExpr);
-          return this.ACTION(() => ({ kind: 'unary', op: 'not', operand, span: this.join(this.spanOf(kw), operand.span) }) as Expr);
+          return this.ACTION(() => ({ kind: 'unary', op: 'not', operand, span: this.join(this.spanOf(kw), operand?.span) }) as Expr);
         },
       },
       { ALT: () => this.SUBRULE(this.compareExpr) },
@@ -143,7 +148,7 @@ export class MoeParser extends EmbeddedActionsParser {
         { ALT: () => this.CONSUME(T.Less) }, { ALT: () => this.CONSUME(T.Greater) },
       ]);
       const right = this.SUBRULE2(this.addExpr);
-      result = this.ACTION(() => ({ kind: 'binary', op: op.image as BinaryOp, left, right, span: this.join(left.span, right.span) }) as Expr);
+      result = this.ACTION(() => ({ kind: 'binary', op: op.image as BinaryOp, left, right, span: this.join(left?.span, right?.span) }) as Expr);
     });
     return result;
   });
@@ -159,7 +164,7 @@ export class MoeParser extends EmbeddedActionsParser {
         ALT: () => {
           const minus = this.CONSUME(T.Minus);
           const operand = this.SUBRULE(this.unaryExpr);
-          return this.ACTION(() => ({ kind: 'unary', op: '-', operand, span: this.join(this.spanOf(minus), operand.span) }) as Expr);
+          return this.ACTION(() => ({ kind: 'unary', op: '-', operand, span: this.join(this.spanOf(minus), operand?.span) }) as Expr);
         },
       },
       { ALT: () => this.SUBRULE(this.powerExpr) },
@@ -172,7 +177,7 @@ export class MoeParser extends EmbeddedActionsParser {
     this.OPTION(() => {
       this.CONSUME(T.Power);
       const exponent = this.SUBRULE(this.unaryExpr);
-      result = this.ACTION(() => ({ kind: 'binary', op: '**', left: base, right: exponent, span: this.join(base.span, exponent.span) }) as Expr);
+      result = this.ACTION(() => ({ kind: 'binary', op: '**', left: base, right: exponent, span: this.join(base?.span, exponent?.span) }) as Expr);
     });
     return result;
   });
@@ -258,7 +263,7 @@ export class MoeParser extends EmbeddedActionsParser {
     this.MANY(() => {
       const op = this.OR(ops.map((tok) => ({ ALT: () => this.CONSUME(tok) })));
       const right = next();
-      left = this.ACTION(() => ({ kind: 'binary', op: op.image as BinaryOp, left, right, span: this.join(left.span, right.span) }) as Expr);
+      left = this.ACTION(() => ({ kind: 'binary', op: op.image as BinaryOp, left, right, span: this.join(left?.span, right?.span) }) as Expr);
     });
     return left;
   }

@@ -4,7 +4,8 @@
 // speed-ups and the fraction of the roofline printed. Writes a JSON and a markdown table.
 //
 //   npm run bench:cuda -- [--precision bf16|f16|f32] [--arch sm_80|sm_90a] [--shapes mixtral,qwen,olmoe] [--tokens …]
-//                         [--torch DIR] [--out FILE] [--profile]
+//                         [--torch DIR] [--out FILE] [--profile] [--json] [--quiet]
+// --json prints the JSON it writes on stdout instead of the markdown table; --quiet: no progress bar.
 // --profile: each kernel timed on its own (events around each launch), the layer's time split by op.
 // --tall JSON: fields of the tall tile to change (targets/cuda/mma-gemm.ts MmaTile), for tuning.
 // The CUDA C is rendered for the GPU (sm_90a's wgmma on an H100) unless --arch says otherwise.
@@ -17,6 +18,7 @@ import { cudaKernelProgram } from '../../targets/cuda/program.ts';
 import { openCuda, type Cuda } from '../../runtime/cuda/driver.ts';
 import { CudaProgram } from '../../runtime/cuda/run.ts';
 import { compareWithTorch, readTorch } from '../torch-compare.ts';
+import { benchSteps } from '../steps.ts';
 import { hashTensor, layerFlops, moeLayerGraph, paramTensor, shapes, tensorScale, tensorSalt, type LayerShape } from '../moe-layer.ts';
 
 const { values } = parseArgs({
@@ -29,6 +31,8 @@ const { values } = parseArgs({
     tokens: { type: 'string' },
     torch: { type: 'string' },
     out: { type: 'string', default: 'bench/results/cuda-moe' },
+    json: { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
   },
 });
 if (!(precisions as readonly string[]).includes(values.precision!)) throw new Error(`--precision must be one of ${precisions.join(', ')}, got '${values.precision}'`);
@@ -41,6 +45,7 @@ const HBM = 3.0e12;
 const BF16 = 798e12;
 
 const torchFile = values.torch ? readTorch(values.torch) : undefined;
+const tokensOf = (key: string) => (values.tokens ? values.tokens.split(',').map(Number) : defaultTokens[key]!);
 
 /**
  * The layer's roofline on the H100 in bf16: the weights of every expert some token uses read once (2 bytes each), x
@@ -69,7 +74,8 @@ function benchLayer(cuda: Cuda, arch: CudaArch, key: string): Row[] {
   p.load((name) => paramTensor(byName.get(name)!));
   console.error(`${shape.name}: weights generated and uploaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const rows: Row[] = [];
-  for (const tokens of values.tokens ? values.tokens.split(',').map(Number) : defaultTokens[key]!) {
+  for (const tokens of tokensOf(key)) {
+    steps.start(`${shape.name}, ${tokens} tokens`);
     const x = hashTensor(tokens * shape.dModel, tensorSalt('x'), tensorScale('x', shape.dModel));
     const r = { params: () => { throw new Error('weights are loaded'); }, inputs: { x }, sizes: { batch: 1, seq: tokens } };
     let once = 0;
@@ -98,6 +104,7 @@ function benchLayer(cuda: Cuda, arch: CudaArch, key: string): Row[] {
     for (const t of torchFile?.results.filter((t) => t.shape === key && t.tokens === tokens) ?? []) row.torch[t.variant] = t.ms;
     if (values.torch) row.check = compareWithTorch(values.torch, key, tokens, out.y as Float32Array, out.experts as Int32Array, shape.topK);
     rows.push(row);
+    steps.clear();
     console.error(JSON.stringify(row));
   }
   p.destroy();
@@ -107,6 +114,7 @@ function benchLayer(cuda: Cuda, arch: CudaArch, key: string): Row[] {
 const cuda = openCuda();
 const arch = (values.arch as CudaArch | undefined) ?? archOf(cuda.capability);
 console.error(`device: ${cuda.device}, sm_${cuda.capability.join('')}; precision ${precision}, rendered for ${arch}`);
+const steps = benchSteps(values.shapes!.split(',').reduce((n, key) => n + tokensOf(key).length, 0), values);
 const rows = values.shapes!.split(',').flatMap((key) => benchLayer(cuda, arch, key));
 cuda.close();
 
@@ -122,6 +130,7 @@ const lines = [
   variants.length ? `faster than the fastest PyTorch variant at ${rows.filter((r) => r.ms < fastest(r)).length} of ${rows.length} shapes` : '',
   ...(values.profile ? ['', 'Each kernel timed on its own (ms; launches one after another, so the sum is a little over the layer\'s time):', '', ...rows.map((r) => `- ${shapes[r.shape]!.name}, ${r.tokens} tokens: ${Object.entries(r.profile!).map(([op, t]) => `${op} ${t.toFixed(3)}`).join(', ')}`)] : []),
 ];
-console.log(lines.join('\n'));
-writeFileSync(`${values.out}.json`, JSON.stringify({ device: cuda.device, precision, arch, torchMachine: torchFile?.machine, rows }, null, 2));
+const json = { device: cuda.device, precision, arch, torchMachine: torchFile?.machine, rows };
+console.log(values.json ? JSON.stringify(json, null, 2) : lines.join('\n'));
+writeFileSync(`${values.out}.json`, JSON.stringify(json, null, 2));
 writeFileSync(`${values.out}.md`, `${lines.join('\n')}\n`);

@@ -2,7 +2,8 @@
 // model, inputs and thread count, each measurement in a process of its own. Prints tokens/s and the ratio, the
 // grouped expert matmul's GFLOP/s against the measured wasm SIMD peak, and writes bench/results/wasm.{md,json}.
 //
-//   npm run bench:wasm [-- --threads 1,2 --models fixture,large --reps-fixture 200 --reps-large 5]
+//   npm run bench:wasm [-- --threads 1,2 --models fixture,large --reps-fixture 200 --reps-large 5] [--json] [--quiet]
+// --json prints the JSON (what bench/results/wasm.json holds) on stdout instead of the markdown; --quiet: no progress bar.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { ensureLargeModel } from '../onnx/large-model.ts';
 import { cacheDir, type Measurement } from './models.ts';
 import { measurePeak } from './peak.ts';
+import { benchSteps } from '../steps.ts';
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +20,8 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'fixture,large' },
     'reps-fixture': { type: 'string', default: '200' },
     'reps-large': { type: 'string', default: '5' },
+    json: { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
   },
 });
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -36,10 +40,13 @@ function child(engine: string, model: string, threads: number): Measurement {
 
 if (models.includes('large')) ensureLargeModel(cacheDir);
 const results: Measurement[] = [];
+const steps = benchSteps(models.length * threadCounts.length * 2, values);
 for (const model of models)
   for (const threads of threadCounts)
     for (const engine of ['moec', 'ort']) {
+      steps.start(`${engine} ${model} ${threads} thread(s)`);
       const r = child(engine, model, threads);
+      steps.clear();
       results.push(r);
       process.stderr.write(`${engine.padEnd(5)} ${model.padEnd(8)} ${threads} thread(s): ${r.medianMs.toFixed(2)} ms, ${r.tokensPerSecond.toFixed(1)} tokens/s\n`);
     }
@@ -80,4 +87,4 @@ const md = `${lines.join('\n')}\n`;
 mkdirSync(here('../results'), { recursive: true });
 writeFileSync(here('../results/wasm.md'), md);
 writeFileSync(here('../results/wasm.json'), `${JSON.stringify({ machine, peak, results }, null, 1)}\n`);
-process.stdout.write(md);
+process.stdout.write(values.json ? `${JSON.stringify({ machine, peak, results }, null, 2)}\n` : md);

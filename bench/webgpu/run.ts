@@ -4,7 +4,8 @@
 // speed-ups printed. Also the generated matmul's TFLOP/s at n³. Writes a JSON and a markdown table.
 //
 //   npm run bench:webgpu -- [--adapter NAME] [--shapes mixtral,olmoe] [--tokens 16,512,4096] [--n 4096]
-//                           [--torch DIR] [--out bench/results/webgpu-moe]
+//                           [--torch DIR] [--out bench/results/webgpu-moe] [--json] [--quiet]
+// --json prints the JSON it writes on stdout instead of the markdown table; --quiet: no progress bar.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseGraph } from '../../compiler/ir/parse.ts';
@@ -16,6 +17,7 @@ import { openDevice, type GpuDevice } from '../../runtime/webgpu/device.ts';
 import { WebGpuProgram } from '../../runtime/webgpu/run.ts';
 import { compareWithTorch, readTorch } from '../torch-compare.ts';
 import { timeForward } from './timing.ts';
+import { benchSteps } from '../steps.ts';
 import { hashTensor, layerFlops, moeLayerGraph, paramTensor, shapes, tensorScale, tensorSalt } from '../moe-layer.ts';
 
 const { values } = parseArgs({
@@ -26,6 +28,8 @@ const { values } = parseArgs({
     n: { type: 'string', default: '4096' },
     torch: { type: 'string' },
     out: { type: 'string', default: 'bench/results/webgpu-moe' },
+    json: { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
   },
 });
 
@@ -52,6 +56,7 @@ async function benchLayer(gpu: GpuDevice, key: string, tokenCounts: number[]): P
   console.error(`${shape.name}: weights generated and uploaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const rows: Row[] = [];
   for (const tokens of tokenCounts) {
+    steps.start(`${shape.name}, ${tokens} tokens`);
     const x = hashTensor(tokens * shape.dModel, tensorSalt('x'), tensorScale('x', shape.dModel));
     const run = (repeat: number) => p.run({ params: () => { throw new Error('weights are loaded'); }, inputs: { x }, sizes: { batch: 1, seq: tokens } }, { repeat });
     const out = await run(1);
@@ -60,6 +65,7 @@ async function benchLayer(gpu: GpuDevice, key: string, tokenCounts: number[]): P
     for (const t of torchTimings.filter((t) => t.shape === key && t.tokens === tokens)) row.torch[t.variant] = t.ms;
     if (values.torch) row.check = compareWithTorch(values.torch, key, tokens, out.y as Float32Array, out.experts as Int32Array, shape.topK);
     rows.push(row);
+    steps.clear();
     console.error(JSON.stringify(row));
   }
   p.destroy();
@@ -79,9 +85,12 @@ async function matmul(gpu: GpuDevice, n: number): Promise<{ n: number; ms: numbe
 const gpu = await openDevice(values.adapter);
 console.error(`adapter: ${gpu.adapter}; features: ${gpu.features.join(', ') || 'none'}`);
 const tokenCounts = values.tokens!.split(',').map(Number);
+const steps = benchSteps(values.shapes!.split(',').length * tokenCounts.length + 1, values);
 const rows: Row[] = [];
 for (const key of values.shapes!.split(',')) rows.push(...(await benchLayer(gpu, key, tokenCounts)));
+steps.start(`matmul ${values.n}³`);
 const mm = await matmul(gpu, Number(values.n));
+steps.clear();
 
 const variants = [...new Set(torchTimings.map((t) => t.variant))];
 const lines = [
@@ -93,7 +102,8 @@ const lines = [
   '',
   `generated matmul ${mm.n}³: ${mm.ms.toFixed(2)} ms, ${mm.tflops.toFixed(2)} TFLOP/s`,
 ];
-console.log(lines.join('\n'));
-writeFileSync(`${values.out}.json`, JSON.stringify({ adapter: gpu.adapter, features: gpu.features, torchMachine, rows, matmul: mm }, null, 2));
+const json = { adapter: gpu.adapter, features: gpu.features, torchMachine, rows, matmul: mm };
+console.log(values.json ? JSON.stringify(json, null, 2) : lines.join('\n'));
+writeFileSync(`${values.out}.json`, JSON.stringify(json, null, 2));
 writeFileSync(`${values.out}.md`, `${lines.join('\n')}\n`);
 process.exit(0);

@@ -1,6 +1,6 @@
 // moec compile FILE --target cuda -o DIR: model.cu with every kernel's function, the manifest (each kernel's function
 // and launch, buffers, memory plan, sizes) and the runtime module; the same steps as --target wgsl.
-import { mkdirSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Graph } from '../../compiler/ir/types.ts';
 import { memoryReport, planMemory } from '../../compiler/kernel/memory-plan.ts';
@@ -10,9 +10,11 @@ import { cudaCompiled, renderProgram, type CudaArch, type Precision } from '../.
 import { cudaKernelProgram } from '../../targets/cuda/program.ts';
 import type { CudaManifest } from '../../runtime/cuda/manifest.ts';
 import { planToJson } from '../../runtime/wasm/manifest.ts';
-import { writeAtomic } from '../output.ts';
+import { printJson } from '../output.ts';
+import { compileJson } from './compile-json.ts';
+import { writeFolderAtomic } from '../../runtime/atomic.ts';
 
-export function compileCuda(file: string, graph: Graph, spec: ModelSpec, opts: { out: string; report?: boolean; seq: string; precision?: Precision; arch?: CudaArch }, t0: number): void {
+export function compileCuda(file: string, graph: Graph, spec: ModelSpec, opts: { out: string; report?: boolean; json?: boolean; seq: string; precision?: Precision; arch?: CudaArch }, t0: number): void {
   const program = cudaKernelProgram(graph);
   const plan = planMemory(program);
   const cuda = renderProgram(program, { precision: opts.precision, arch: opts.arch });
@@ -25,14 +27,19 @@ export function compileCuda(file: string, graph: Graph, spec: ModelSpec, opts: {
     params: graph.params.map((p) => ({ name: p.name, shape: p.type.shape.map(Number) })),
     checkpoint: (spec.checkpoint?.tensors ?? []).map(({ from, to, chunk }) => (chunk ? { from, to, chunk } : { from, to })),
   };
-  mkdirSync(opts.out, { recursive: true });
-  writeAtomic(join(opts.out, 'model.cu'), cuda.source);
-  writeAtomic(join(opts.out, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
-  writeAtomic(join(opts.out, 'model.ts'), runtimeModule({
-    model: graph.name, source: file, target: 'cuda', async: true,
-    inputs: graph.inputs.map((i) => i.name), outputs: graph.outputs.map((o) => o.name),
-  }));
+  writeFolderAtomic(opts.out, (dir) => {
+    writeFileSync(join(dir, 'model.cu'), cuda.source);
+    writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+    writeFileSync(join(dir, 'model.ts'), runtimeModule({
+      model: graph.name, source: file, target: 'cuda', async: true,
+      inputs: graph.inputs.map((i) => i.name), outputs: graph.outputs.map((o) => o.name),
+    }));
+  });
   process.stderr.write(`wrote ${join(opts.out, 'model.cu')} (${program.kernels.length} kernels in ${cuda.functions.length} functions${precision !== 'f32' ? `, ${precision} weights` : ''}, ${arch}), manifest.json, model.ts\n`);
+  if (opts.json) {
+    const files = ['model.cu', 'manifest.json', 'model.ts'];
+    return printJson(compileJson({ graph, target: 'cuda', out: opts.out, files, program, plan, functions: cuda.functions.length, seq: Number(opts.seq), ms }));
+  }
   if (opts.report) {
     const seq = Number(opts.seq);
     const r = memoryReport(program, plan, { batch: 1, seq, dec_seq: seq });

@@ -1,5 +1,5 @@
 // moec compile FILE --target wasm -o DIR: the compiled kernels, a manifest and a TypeScript module to run them.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkOrThrow } from '../../compiler/api.ts';
 import { numel } from '../../compiler/ir/dims.ts';
@@ -13,10 +13,13 @@ import type { Graph } from '../../compiler/ir/types.ts';
 import type { ModelSpec } from '../../compiler/spec/types.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
 import { renderProgram as renderWgsl, type WgslPass } from '../../targets/wgsl/render.ts';
-import type { ShaderFile, WgslManifest } from '../../runtime/webgpu/manifest.ts';
-import { parseSets, UsageError, writeAtomic } from '../output.ts';
+import { shaderFiles, type ShaderFile, type WgslManifest } from '../../runtime/webgpu/manifest.ts';
+import { parseSets, printJson, UsageError } from '../output.ts';
+import { outputFolderProblem, writeFolderAtomic } from '../../runtime/atomic.ts';
 import { compileCuda } from './compile-cuda.ts';
 import { cudaArch, cudaPrecision } from './precision.ts';
+import { compileJson } from './compile-json.ts';
+import { progressBar } from '../progress.ts';
 
 interface CompileOptions {
   set?: string[];
@@ -27,6 +30,8 @@ interface CompileOptions {
   seq: string;
   precision?: string;
   arch?: string;
+  json?: boolean;
+  quiet?: boolean;
 }
 
 export function compileCommand(file: string, opts: CompileOptions): void {
@@ -35,12 +40,20 @@ export function compileCommand(file: string, opts: CompileOptions): void {
   if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`--seq must be a positive integer, got '${opts.seq}'`);
   const precision = cudaPrecision(opts.precision, opts.target);
   const arch = cudaArch(opts.arch, opts.target);
+  const outProblem = outputFolderProblem(opts.out);
+  if (outProblem) throw new UsageError(`-o ${opts.out}: ${outProblem}`);
   const t0 = performance.now();
   const spec = checkOrThrow(file, { set: parseSets(opts.set), model: opts.model });
   const graph = runPipeline(lowerModel(spec));
   if (opts.target === 'wgsl') return compileWgsl(file, graph, spec, opts, t0);
   if (opts.target === 'cuda') return compileCuda(file, graph, spec, { ...opts, precision, arch }, t0);
-  const compiled = compileWasm(graph);
+  const bar = progressBar(opts);
+  let compiled;
+  try {
+    compiled = compileWasm(graph, { onProgress: bar?.onProgress });
+  } finally {
+    bar?.end();
+  }
   const ms = performance.now() - t0;
   const manifest: Manifest = {
     format: 'moec-compiled/1', model: graph.name, target: 'wasm', sizes: compiled.sizes, vocab: spec.vocab,
@@ -49,15 +62,20 @@ export function compileCommand(file: string, opts: CompileOptions): void {
     params: graph.params.map((p) => ({ name: p.name, shape: p.type.shape.map(Number) })),
     checkpoint: (spec.checkpoint?.tensors ?? []).map(({ from, to, chunk }) => (chunk ? { from, to, chunk } : { from, to })),
   };
-  mkdirSync(opts.out, { recursive: true });
-  writeAtomic(join(opts.out, 'model.wasm'), compiled.binaries.simd);
-  writeAtomic(join(opts.out, 'model-relaxed.wasm'), compiled.binaries.relaxed);
-  writeAtomic(join(opts.out, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
-  writeAtomic(join(opts.out, 'model.ts'), runtimeModule({
-    model: graph.name, source: file, target: 'wasm',
-    inputs: graph.inputs.map((i) => i.name), outputs: graph.outputs.map((o) => o.name),
-  }));
+  writeFolderAtomic(opts.out, (dir) => {
+    writeFileSync(join(dir, 'model.wasm'), compiled.binaries.simd);
+    writeFileSync(join(dir, 'model-relaxed.wasm'), compiled.binaries.relaxed);
+    writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+    writeFileSync(join(dir, 'model.ts'), runtimeModule({
+      model: graph.name, source: file, target: 'wasm',
+      inputs: graph.inputs.map((i) => i.name), outputs: graph.outputs.map((o) => o.name),
+    }));
+  });
   process.stderr.write(`wrote ${join(opts.out, 'model.wasm')} (${compiled.binaries.simd.length} bytes), model-relaxed.wasm (FMA), manifest.json, model.ts\n`);
+  if (opts.json) {
+    const files = ['model.wasm', 'model-relaxed.wasm', 'manifest.json', 'model.ts'];
+    return printJson(compileJson({ graph, target: 'wasm', out: opts.out, files, program: compiled.program, plan: compiled.plan, seq, ms }));
+  }
   if (opts.report) {
     const r = memoryReport(compiled.program, compiled.plan, { batch: 1, seq, dec_seq: seq });
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
@@ -91,17 +109,23 @@ function compileWgsl(file: string, graph: Graph, spec: ModelSpec, opts: CompileO
     params: graph.params.map((p) => ({ name: p.name, shape: p.type.shape.map(Number) })),
     checkpoint: (spec.checkpoint?.tensors ?? []).map(({ from, to, chunk }) => (chunk ? { from, to, chunk } : { from, to })),
   };
-  mkdirSync(join(opts.out, 'wgsl'), { recursive: true });
-  for (const k of wgsl.kernels) {
-    writeAtomic(join(opts.out, 'wgsl', `${k.name}.wgsl`), k.code);
-    k.next?.forEach((n, j) => writeAtomic(join(opts.out, 'wgsl', `${k.name}.${j + 1}.wgsl`), n.code));
-  }
-  writeAtomic(join(opts.out, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
-  writeAtomic(join(opts.out, 'model.ts'), runtimeModule({
-    model: graph.name, source: file, target: 'wgsl', async: true,
-    inputs: graph.inputs.map((i) => i.name), outputs: graph.outputs.map((o) => o.name),
-  }));
+  writeFolderAtomic(opts.out, (dir) => {
+    mkdirSync(join(dir, 'wgsl'));
+    for (const k of wgsl.kernels) {
+      writeFileSync(join(dir, 'wgsl', `${k.name}.wgsl`), k.code);
+      k.next?.forEach((n, j) => writeFileSync(join(dir, 'wgsl', `${k.name}.${j + 1}.wgsl`), n.code));
+    }
+    writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+    writeFileSync(join(dir, 'model.ts'), runtimeModule({
+      model: graph.name, source: file, target: 'wgsl', async: true,
+      inputs: graph.inputs.map((i) => i.name), outputs: graph.outputs.map((o) => o.name),
+    }));
+  });
   process.stderr.write(`wrote ${wgsl.kernels.length} shaders in ${join(opts.out, 'wgsl')}, manifest.json, model.ts\n`);
+  if (opts.json) {
+    const files = [...shaderFiles(manifest), 'manifest.json', 'model.ts'];
+    return printJson(compileJson({ graph, target: 'wgsl', out: opts.out, files, program, plan, seq: Number(opts.seq), ms }));
+  }
   if (opts.report) {
     const seq = Number(opts.seq);
     const r = memoryReport(program, plan, { batch: 1, seq, dec_seq: seq });

@@ -5,7 +5,9 @@ import { dirname } from 'node:path';
 import { checkOrThrow } from '../../compiler/api.ts';
 import { openCheckpoint, writeSafetensors } from '../../runtime/safetensors/index.ts';
 import { convertKvHeads, kvHeadsPlan } from '../../runtime/weights/kv-heads.ts';
-import { parseSets, UsageError } from '../output.ts';
+import { parseSets, printJson, UsageError } from '../output.ts';
+import { progressBar } from '../progress.ts';
+import { withReadProgress } from '../../runtime/weights/read-progress.ts';
 import { kvHeadsHint } from './kv-heads-hint.ts';
 
 export interface ConvertOptions {
@@ -14,6 +16,8 @@ export interface ConvertOptions {
   weights: string;
   kvHeads: string;
   out: string;
+  json?: boolean;
+  quiet?: boolean;
 }
 
 export function convertCommand(file: string, opts: ConvertOptions): void {
@@ -25,11 +29,13 @@ export function convertCommand(file: string, opts: ConvertOptions): void {
   const spec = checkOrThrow(file, { set: sets, model: opts.model });
   const plan = kvHeadsPlan(spec, n);
   const checkpoint = openCheckpoint(opts.weights);
+  const bar = progressBar(opts);
   try {
-    const tensors = convertKvHeads(checkpoint, opts.weights, plan, spec.checkpoint?.tensors ?? [], n);
+    const tensors = convertKvHeads(withReadProgress(checkpoint, bar?.onProgress), opts.weights, plan, spec.checkpoint?.tensors ?? [], n);
     const metadata = Object.keys(checkpoint.metadata).length > 0 ? checkpoint.metadata : undefined;
     writeSafetensors(opts.out, tensors, metadata);
   } finally {
+    bar?.end();
     checkpoint.close();
   }
   const projections = plan.filter((p) => p.kind === 'projection').length;
@@ -38,5 +44,7 @@ export function convertCommand(file: string, opts: ConvertOptions): void {
   const what = plan.length === 0
     ? `copied ${opts.weights} to ${opts.out}: every attention already has ${n} key/value head${n === 1 ? '' : 's'}`
     : `pooled ${projections} key/value projection${projections === 1 ? '' : 's'}${norms ? ` and ${norms} key norm${norms === 1 ? '' : 's'}` : ''} from ${from} to ${n} head${n === 1 ? '' : 's'} into ${opts.out}`;
-  process.stderr.write(`${what}; ${kvHeadsHint(file, sets, opts.model, spec, plan, n)}\n`);
+  const hint = kvHeadsHint(file, sets, opts.model, spec, plan, n);
+  process.stderr.write(`${what}; ${hint}\n`);
+  if (opts.json) printJson({ out: opts.out, kv_heads: n, projections, norms, from_heads: [...new Set(plan.map((p) => p.heads))], hint });
 }

@@ -1,4 +1,4 @@
-// moec ir FILE: the graph IR after any pass, as text, JSON or Graphviz DOT.
+// moec ir FILE: the graph IR after any pass, as text, JSON, Graphviz DOT or that picture drawn as SVG.
 import { graphToDot, graphToJson, lower, passNames, printGraph } from '../../compiler/api.ts';
 import { graphPasses } from '../../compiler/passes/pipeline.ts';
 import { memoryReport, planMemory } from '../../compiler/kernel/memory-plan.ts';
@@ -12,7 +12,7 @@ interface IrOptions {
   listPasses?: boolean;
   after?: string;
   disable?: string[];
-  format: 'text' | 'json' | 'dot';
+  format: 'text' | 'json' | 'dot' | 'svg';
   out?: string;
   stage: 'graph' | 'kernel';
   seq: string;
@@ -46,6 +46,11 @@ export async function irCommand(file: string | undefined, opts: IrOptions): Prom
       `// activations at batch 1, seq ${seq}: ${mib(r.plannedBytes)} planned (${mib(r.unplannedBytes)} without reuse); parameters ${mib(r.paramBytes)}`,
     ];
     emit(`${header.join('\n')}\n${printProgram(program)}`, opts.out);
+    return;
+  }
+  if (opts.format === 'svg') {
+    const { dotToSvg } = await import('../../compiler/ir/svg.ts');
+    emit(await dotToSvg(graphToDot(g)), opts.out);
     return;
   }
   const text = opts.format === 'json' ? graphToJson(g) : opts.format === 'dot' ? graphToDot(g) : printGraph(g);

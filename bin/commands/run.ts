@@ -1,15 +1,20 @@
 // moec run FILE --weights PATH --input inputs.json --out OUT.safetensors: runs a model on the reference executor.
 import { existsSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { checkOrThrow } from '../../compiler/api.ts';
 import { lowerModel } from '../../compiler/lower/model.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
-import { readInputs } from '../../runtime/inputs.ts';
-import { referenceExecutor, runModel } from '../../runtime/run-model.ts';
+import { readInputs, tokenFeeds } from '../../runtime/inputs.ts';
+import { checkFits, hostLimit, referenceLimit, wasmLimit } from '../../runtime/limits/fits.ts';
+import { runNeeds } from '../../runtime/limits/needs.ts';
+import { referenceExecutor, runModel, type NamedOutput } from '../../runtime/run-model.ts';
 import { openCheckpoint, writeSafetensors } from '../../runtime/safetensors/index.ts';
 import { parseSets, UsageError } from '../output.ts';
 import { cudaPrecision } from './precision.ts';
+import { progressBar } from '../progress.ts';
+import { withReadProgress } from '../../runtime/weights/read-progress.ts';
+import { runJson } from './run-json.ts';
 
 export interface RunOptions {
   set?: string[];
@@ -24,11 +29,14 @@ export interface RunOptions {
   adapter?: string;
   weightDtype?: string;
   precision?: string;
+  quiet?: boolean;
+  json?: boolean;
 }
 
 const targets = ['ref', 'wasm', 'webgpu', 'cuda'];
 
 export async function runCommand(file: string, opts: RunOptions): Promise<void> {
+  const t0 = performance.now();
   const byOp = new Map<string, { ms: number; calls: number }>();
   if (!targets.includes(opts.target)) throw new UsageError(`--target ${opts.target} is not available; the targets are: ${targets.join(', ')}`);
   for (const d of opts.dump ?? []) if (d !== 'hidden') throw new UsageError(`--dump ${d}: the only dump is 'hidden'`);
@@ -37,7 +45,16 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
   const spec = checkOrThrow(file, { set: parseSets(opts.set), model: opts.model });
   const graph = runPipeline(lowerModel(spec, { hiddenStates: opts.dump?.includes('hidden') }));
   const inputs = readInputs(opts.input, graph.inputs.map((i) => i.name), spec.vocab);
+  // Refused before a weight is read or a byte allocated: what the run needs against what the target holds.
+  const needs = runNeeds(graph, tokenFeeds(inputs).sizes);
+  if (opts.target === 'wasm') checkFits(needs, wasmLimit);
+  checkFits(needs, opts.target === 'ref' ? referenceLimit(totalmem()) : hostLimit(totalmem()));
   const checkpoint = openCheckpoint(opts.weights);
+  const bar = progressBar(opts);
+  const onProgress = bar?.onProgress;
+  const source = withReadProgress(checkpoint, onProgress);
+  let device: string | undefined;
+  let outputs: NamedOutput[] = [];
   try {
     // binaryen is large and slow to load: only the wasm target pays for it.
     const profile = opts.profile
@@ -55,28 +72,35 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
     const precision = cudaPrecision(opts.precision, opts.target);
     const threads = opts.threads === undefined ? availableParallelism() : Number(opts.threads);
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads must be an integer from 1 to 64, got '${opts.threads}'`);
-    const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph, { profile, threads }) : opts.target === 'ref' ? referenceExecutor(graph) : undefined;
-    let outputs;
+    const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph, { profile, threads, onProgress }) : opts.target === 'ref' ? referenceExecutor(graph) : undefined;
     if (opts.target === 'cuda') {
-      const r = (await import('../cuda.ts')).runCuda(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, precision);
+      const r = (await import('../cuda.ts')).runCuda(graph, spec.checkpoint?.tensors ?? [], source, opts.weights, inputs, precision, { onProgress });
+      device = r.device;
       process.stderr.write(`device: ${r.device}\n`);
       outputs = r.outputs;
     } else if (opts.target === 'webgpu') {
-      const r = await (await import('../webgpu.ts')).runWebGpu(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, { adapter: opts.adapter, halfWeights: weightDtype === 'f16' });
+      const r = await (await import('../webgpu.ts')).runWebGpu(graph, spec.checkpoint?.tensors ?? [], source, opts.weights, inputs, { adapter: opts.adapter, halfWeights: weightDtype === 'f16', onProgress });
+      device = r.adapter;
       process.stderr.write(`adapter: ${r.adapter}\n`);
       outputs = r.outputs;
     } else {
       try {
-        outputs = runModel(graph, spec.checkpoint?.tensors ?? [], checkpoint, opts.weights, inputs, executor);
+        outputs = runModel(graph, spec.checkpoint?.tensors ?? [], source, opts.weights, inputs, executor);
       } finally {
         (executor as { close?: () => void } | undefined)?.close?.();
       }
     }
     writeSafetensors(opts.out, outputs.map((o) => ({ name: o.name, dtype: 'F32', shape: o.shape, data: o.data })));
   } finally {
+    bar?.end();
     checkpoint.close();
   }
   process.stderr.write(`wrote ${opts.out}\n`);
+  if (opts.json) {
+    const json = runJson({ model: graph.name, target: opts.target, out: opts.out, device, outputs, ms: performance.now() - t0, profile: opts.profile ? byOp : undefined });
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    return;
+  }
   if (opts.profile) {
     const total = [...byOp.values()].reduce((s, e) => s + e.ms, 0);
     const rows = [...byOp.entries()].sort((a, b) => b[1].ms - a[1].ms);

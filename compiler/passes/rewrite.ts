@@ -62,10 +62,12 @@ function rewriteOnce(g: Graph, rules: readonly Rule[]): Graph | undefined {
       const defined = new Set(r.node.outputs);
       if (g.nodes.slice(first, i).some((n) => !absorbed.has(n) && n.inputs.some((x) => defined.has(x)))) continue;
       const nodes = g.nodes.map((n, j) => (j === i ? r.node : n)).filter((n) => !absorbed.has(n));
-      // Producers only the replaced nodes read are now dead; nodes that were dead before are left to DCE.
+      // Producers only the replaced nodes read are now dead; nodes that were dead before are left to DCE. A
+      // replacement is as dead as the node it replaces (code no output reads, such as an encoder no cross-attention
+      // reads): dropping it would leave its dead readers reading nothing.
       const wasLive = liveNodes(g.nodes, g.outputs.map((o) => o.value));
       const isLive = liveNodes(nodes, g.outputs.map((o) => o.value));
-      return { ...g, nodes: nodes.filter((n) => isLive.has(n) || (n !== r.node && !wasLive.has(n))) };
+      return { ...g, nodes: nodes.filter((n) => isLive.has(n) || !wasLive.has(n === r.node ? g.nodes[i]! : n)) };
     }
   }
   return undefined;

@@ -124,6 +124,11 @@ function buildBlock(obj: ObjectValue, ctx: EvalContext, env: Env, stack: 'encode
   if (layer.residual === 'parallel' && !(layer.attention && layer.ffn)) {
     f.fail('residual', 'residual: parallel needs both attention and ffn');
   }
+  // A parallel block computes attention and FFN from one input; it has no place for cross-attention (lowering
+  // would drop it silently).
+  if (layer.residual === 'parallel' && layer.crossAttention) {
+    f.fail('residual', 'residual: parallel cannot have cross_attention', 'a parallel block computes attention and ffn from the same input; use pre_norm or post_norm in a decoder with cross_attention');
+  }
   return layer;
 }
 

@@ -3,7 +3,7 @@ import type { Expr } from '../../dsl/ast.ts';
 import { error, hasErrors, type Diagnostic } from '../../dsl/diagnostics.ts';
 import type { LoadedProgram } from '../../dsl/load.ts';
 import { parseModule } from '../../dsl/parse.ts';
-import type { Span } from '../../dsl/source.ts';
+import { spanAt, type Span } from '../../dsl/source.ts';
 import { buildModel } from './build.ts';
 import { evaluate, LAYER_NAME, LAYERS_NAME } from './evaluate.ts';
 import { kinds } from './schema.ts';
@@ -104,7 +104,7 @@ export function checkProgram(program: LoadedProgram, options: CheckOptions = {})
     }
   }
   if (!chosen) {
-    diagnostics.push(error(`${program.root} defines no model`, undefined, 'add a definition: model NAME { vocab: …, d_model: …, decoder: stack { … } }'));
+    diagnostics.push(error(`${program.root} defines no model`, endOf(program, program.root), 'add a definition: model NAME { vocab: …, d_model: …, decoder: stack { … } }'));
     return { diagnostics };
   }
   const binding = scope.bindings.get(chosen.name)!;
@@ -113,4 +113,12 @@ export function checkProgram(program: LoadedProgram, options: CheckOptions = {})
   value.name = chosen.name;
   const model = buildModel(value, diagnostics);
   return { model: hasErrors(diagnostics) ? undefined : model, diagnostics };
+}
+
+/** The end of a file's last line: where a missing definition would go (undefined when the file was not read). */
+function endOf(program: LoadedProgram, file: string): Span | undefined {
+  const src = program.sources.get(file);
+  if (!src) return undefined;
+  const end = src.text.trimEnd().length;
+  return spanAt(file, src.text, end, end);
 }

@@ -5,6 +5,9 @@ import { evaluate, suggest } from './evaluate.ts';
 import { kinds } from './schema.ts';
 import { EvalError, describeValue, formatNumber, type EvalContext, type ObjectValue, type Value } from './values.ts';
 
+/** The largest value of an integer field (a dimension, a count, a seed). */
+export const MAX_INT_FIELD = 2 ** 31 - 1;
+
 export class Fields {
   private readonly schema;
 
@@ -89,8 +92,9 @@ export class Fields {
       this.fail(name, `${this.kind}.${name} must be at least ${min}, found ${v.v}`);
       return fallback;
     }
-    if (v.v > Number.MAX_SAFE_INTEGER / 4) {
-      this.fail(name, `${this.kind}.${name} is too large (${v.v})`);
+    // Sizes and counts below 2^31: products of two stay exact in a double, and no runtime indexes past int32.
+    if (v.v > MAX_INT_FIELD) {
+      this.fail(name, `${this.kind}.${name} is ${v.v}, over the limit of ${MAX_INT_FIELD} (2^31 - 1) for a size or count`);
       return fallback;
     }
     return v.v;

@@ -20,6 +20,8 @@ export interface Cuda {
   capability: [number, number];
   /** The most dynamic shared memory a block may take, in bytes (the opt-in limit). */
   maxShared: number;
+  /** The device's global memory in bytes (cuDeviceTotalMem). */
+  totalMemory: number;
   /**
    * CUDA C → a loaded module (NVRTC for this device's architecture, or `arch` where the source was rendered for one
    * that needs this exact device: sm_90a; the log in the error on failure).
@@ -85,6 +87,7 @@ export function openCuda(ordinal = 0): Cuda {
     cuDeviceGet: f('int cuDeviceGet(_Out_ int *device, int ordinal)'),
     cuDeviceGetName: f('int cuDeviceGetName(_Out_ uint8_t *name, int len, int device)'),
     cuDeviceGetAttribute: f('int cuDeviceGetAttribute(_Out_ int *value, int attribute, int device)'),
+    cuDeviceTotalMem: f('int cuDeviceTotalMem_v2(_Out_ size_t *bytes, int device)'),
     cuDevicePrimaryCtxRetain: f('int cuDevicePrimaryCtxRetain(_Out_ void **ctx, int device)'),
     cuDevicePrimaryCtxRelease: f('int cuDevicePrimaryCtxRelease_v2(int device)'),
     cuCtxSetCurrent: f('int cuCtxSetCurrent(void *ctx)'),
@@ -128,6 +131,9 @@ export function openCuda(ordinal = 0): Cuda {
   const capability: [number, number] = [attr(75), attr(76)];
   // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
   const maxShared = attr(97);
+  const total = [0];
+  check('cuDeviceTotalMem', api.cuDeviceTotalMem(total, device));
+  const totalMemory = Number(total[0]);
   const deviceArch = `sm_${capability[0]}${capability[1]}`;
   const ctx: unknown[] = [null];
   check('cuDevicePrimaryCtxRetain', api.cuDevicePrimaryCtxRetain(ctx, device));
@@ -140,6 +146,7 @@ export function openCuda(ordinal = 0): Cuda {
     device: name,
     capability,
     maxShared,
+    totalMemory,
     compile(source, moduleName, arch) {
       // An 'a' architecture's instructions (sm_90a: wgmma) run on that exact one only.
       if (arch?.endsWith('a') && arch !== `${deviceArch}a`) throw new CudaError(`${moduleName} was rendered for ${arch}, and this GPU (${name}) is ${deviceArch}: render it for sm_80`);

@@ -9,6 +9,7 @@ import { evalExtent } from '../../codegen/grid.ts';
 import { toHalf } from '../half.ts';
 import { toBf16 } from './bf16.ts';
 import type { Cuda, KernelArg } from './driver.ts';
+import type { OnProgress } from '../progress.ts';
 
 export type Storage = Float32Array | Int32Array;
 
@@ -44,14 +45,21 @@ export class CudaProgram {
   private slots: { ptr: bigint; bytes: number }[] = [];
   private loaded = false;
 
-  constructor(readonly cuda: Cuda, readonly program: KernelProgram, readonly plan: MemoryPlan, readonly compiled: CudaCompiled) {
+  /** `onProgress`: NVRTC's compile of the whole source (one step, cached across runs), then each function loaded. */
+  constructor(readonly cuda: Cuda, readonly program: KernelProgram, readonly plan: MemoryPlan, readonly compiled: CudaCompiled, options: { onProgress?: OnProgress } = {}) {
     const kernels = new Set(program.kernels.map((k) => k.name));
     for (const l of compiled.launches) if (!kernels.has(l.kernel)) throw new Error(`the compiled program launches ${l.kernel}, which the kernel program does not have`);
     if (compiled.precision !== undefined && compiled.precision !== 'f32' && !compiled.bf16) throw new Error(`a ${compiled.precision} program must name its ${compiled.precision} parameters (targets/cuda cudaCompiled gives them)`);
+    options.onProgress?.(0, 1, 'cuda: compiling with NVRTC');
     const module = cuda.compile(compiled.source, `${program.name}.cu`, compiled.arch);
+    options.onProgress?.(1, 1, 'cuda: compiling with NVRTC');
     const byEntry = new Map<string, unknown>();
+    const entries = new Set(compiled.launches.map((l) => l.entry)).size;
     this.fns = compiled.launches.map((l) => {
-      if (!byEntry.has(l.entry)) byEntry.set(l.entry, cuda.fn(module, l.entry, l.shared));
+      if (!byEntry.has(l.entry)) {
+        byEntry.set(l.entry, cuda.fn(module, l.entry, l.shared));
+        options.onProgress?.(byEntry.size, entries, 'cuda: loading functions');
+      }
       return byEntry.get(l.entry);
     });
   }

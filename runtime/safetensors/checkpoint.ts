@@ -48,6 +48,11 @@ export class Checkpoint implements TensorSource {
     return shard;
   }
 
+  /** The path of the file holding a tensor (one of `files`). */
+  fileOf(name: string): string {
+    return this.owner(name).path;
+  }
+
   readRaw(name: string): Uint8Array {
     return this.owner(name).readRaw(name);
   }

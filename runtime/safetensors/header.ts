@@ -32,6 +32,29 @@ export function describeJsonValue(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
+/**
+ * Where strict decoding first fails: the shortest prefix that a streaming decoder refuses ends at the bad byte
+ * (a prefix that only cuts a character short is not refused). Binary search, so only failures pay, log n decodes.
+ */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const refuses = (n: number) => {
+    try {
+      new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(0, n), { stream: true });
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  let lo = 1;
+  let hi = bytes.byteLength;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (refuses(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo - 1;
+}
+
 /** Strict decoding: a lenient decoder would turn bad bytes into U+FFFD and accept a corrupt header. */
 export function decodeJsonObject(file: string, bytes: Uint8Array, what: string): { text: string; value: Record<string, unknown> } {
   let text: string;
@@ -39,7 +62,8 @@ export function decodeJsonObject(file: string, bytes: Uint8Array, what: string):
     // ignoreBOM keeps a BOM in the text so JSON.parse rejects it, as the reference does.
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    throw new WeightsError(file, `${what} is not valid UTF-8`);
+    const at = firstInvalidUtf8(bytes);
+    throw new WeightsError(file, `${what} is not valid UTF-8 (byte ${at} of the ${what} is 0x${bytes[at]!.toString(16).toUpperCase().padStart(2, '0')}, the first that is not part of a UTF-8 character)`);
   }
   let value: unknown;
   try {
@@ -86,6 +110,7 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
     tensors.set(name, parseEntry(file, name, entry, dataStart, dataSize, fileSize));
   }
   checkOverlaps(file, tensors, dataStart);
+  checkCoverage(file, tensors, dataStart, dataSize);
   return { tensors, metadata };
 }
 
@@ -180,5 +205,25 @@ function checkOverlaps(file: string, tensors: Map<string, TensorInfo>, dataStart
     if (furthest === undefined || tensor.byteOffset + tensor.byteLength > furthest.byteOffset + furthest.byteLength) {
       furthest = tensor;
     }
+  }
+}
+
+/**
+ * The reference implementation requires the tensors to tile the data region: no gap between two tensors and no
+ * byte after the last one. Bytes that belong to no tensor are a sign of a corrupt or tampered file.
+ * Runs after checkOverlaps, so the occupied ranges are disjoint.
+ */
+function checkCoverage(file: string, tensors: Map<string, TensorInfo>, dataStart: number, dataSize: number): void {
+  const occupied = [...tensors.values()].filter((t) => t.byteLength > 0).sort((a, b) => a.byteOffset - b.byteOffset);
+  let covered = 0;
+  for (const t of occupied) {
+    const begin = t.byteOffset - dataStart;
+    if (begin > covered) {
+      throw tensorError(file, t.name, `data_offsets [${begin}, ${begin + t.byteLength}] leave bytes [${covered}, ${begin}] of the data region unused (the tensors must cover it exactly, one after another)`);
+    }
+    covered = begin + t.byteLength;
+  }
+  if (covered < dataSize) {
+    throw new WeightsError(file, `the tensors cover ${covered} bytes of the ${dataSize}-byte data region: bytes [${covered}, ${dataSize}] belong to no tensor (was something appended to the file?)`);
   }
 }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { dtypeSize, HOST_IS_LITTLE_ENDIAN, isDType, type DType } from './dtypes.ts';
 import { describeSystemError, tensorError, WeightsError } from './errors.ts';
 import { elementCount, formatShape, isValidShape } from './shape.ts';
+import { replaceAtomically } from '../atomic.ts';
 
 export type TensorToWrite =
   | { name: string; dtype: 'F32'; shape: readonly number[]; data: Float32Array }
@@ -125,29 +126,29 @@ function layout(tensors: readonly TensorToWrite[], metadata: Record<string, stri
 export function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): void {
   validate(path, tensors, metadata);
   const { header, ordered } = layout(tensors, metadata);
-  const temp = `${path}.tmp-${process.pid}`;
   let fd: number | undefined;
   try {
-    fd = fs.openSync(temp, 'w');
-    const prefix = new Uint8Array(8);
-    new DataView(prefix.buffer).setBigUint64(0, BigInt(header.byteLength), true);
-    writeFully(fd, prefix);
-    writeFully(fd, header);
-    for (const tensor of ordered) {
-      if (!isRaw(tensor)) {
-        writeFully(fd, littleEndianBytes(tensor.data));
-        continue;
+    replaceAtomically(path, (temp) => {
+      fd = fs.openSync(temp, 'w');
+      const prefix = new Uint8Array(8);
+      new DataView(prefix.buffer).setBigUint64(0, BigInt(header.byteLength), true);
+      writeFully(fd, prefix);
+      writeFully(fd, header);
+      for (const tensor of ordered) {
+        if (!isRaw(tensor)) {
+          writeFully(fd, littleEndianBytes(tensor.data));
+          continue;
+        }
+        const bytes = tensor.read();
+        if (bytes.byteLength !== byteLength(tensor)) {
+          throw tensorError(path, tensor.name, `shape ${formatShape(tensor.shape)} of ${tensor.dtype} takes ${byteLength(tensor)} bytes, but the data has ${bytes.byteLength}`);
+        }
+        writeFully(fd, bytes);
       }
-      const bytes = tensor.read();
-      if (bytes.byteLength !== byteLength(tensor)) {
-        throw tensorError(path, tensor.name, `shape ${formatShape(tensor.shape)} of ${tensor.dtype} takes ${byteLength(tensor)} bytes, but the data has ${bytes.byteLength}`);
-      }
-      writeFully(fd, bytes);
-    }
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(temp, path);
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fd = undefined;
+    });
   } catch (error) {
     if (fd !== undefined) {
       try {
@@ -156,7 +157,6 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
         // The write error is the one worth reporting.
       }
     }
-    fs.rmSync(temp, { force: true });
     // A raw tensor's reader failing, or its bytes not fitting, already says which file and tensor.
     if (error instanceof WeightsError) throw error;
     throw new WeightsError(path, `cannot write: ${describeSystemError(error)}`, { cause: error });

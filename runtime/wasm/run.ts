@@ -24,11 +24,17 @@ export interface WasmRun {
   sizes: Record<string, number>;
   /** Receives each kernel's wall time in milliseconds (for `moec run --profile`). */
   profile?: (kernel: string, ops: string[], ms: number) => void;
+  /** Debugging: receives, right after each kernel, a copy of every buffer it wrote (for op-by-op comparison with the
+   * reference executor: a value buffer's `source` is the graph value it holds). */
+  inspect?: (buffer: ProgramBuffer, data: Storage) => void;
 }
 
 export interface WasmOptions {
   /** Threads for the tensorized matmuls (1: no workers). */
   threads?: number;
+  /** Debugging the memory plan: every temporary starts as NaN, and is filled with NaN again right after the last
+   * kernel that uses it (its lifetime in the plan), so a kernel that reads a freed or never-written buffer sees it. */
+  poison?: boolean;
 }
 
 /** Bump allocation from a base address. */
@@ -123,7 +129,9 @@ export class WasmProgram {
       return v;
     });
     const exports = this.instance!.exports;
-    for (const k of this.program.kernels) {
+    const deaths = this.options.poison ? this.poisonTemps(offset, r.sizes) : undefined;
+    const byName = r.inspect ? new Map(this.program.buffers.map((b) => [b.name, b])) : undefined;
+    for (const [ki, k] of this.program.kernels.entries()) {
       const fn = exports[k.name] as (...args: number[]) => void;
       const args = [...k.buffers.map((b) => offset.get(b.name)!), ...sizeArgs];
       const t0 = r.profile ? performance.now() : 0;
@@ -137,10 +145,24 @@ export class WasmProgram {
         }
       }
       if (r.profile) r.profile(k.name, k.ops, performance.now() - t0);
+      if (byName) for (const b of k.buffers) if (b.access !== 'read') r.inspect!(byName.get(b.name)!, view(byName.get(b.name)!).slice());
+      deaths?.get(ki)?.forEach((poison) => poison());
     }
     const out: Record<string, Storage> = {};
     for (const o of this.program.outputs) out[o.name] = view(this.program.buffers.find((x) => x.name === o.buffer)!).slice();
     return out;
+  }
+
+  /** Fills every temporary with NaN now; returns, by kernel index, what refills each after its last use. */
+  private poisonTemps(offset: Map<string, number>, sizes: Record<string, number>): Map<number, (() => void)[]> {
+    const byName = new Map(this.program.buffers.map((b) => [b.name, b]));
+    const fill = (name: string) => () => new Float32Array(this.memory!.buffer, offset.get(name)!, evalDim(byName.get(name)!.size, sizes)).fill(NaN);
+    const deaths = new Map<number, (() => void)[]>();
+    for (const [name, [, end]] of this.plan.lifetimes) {
+      fill(name)();
+      deaths.set(end, [...(deaths.get(end) ?? []), fill(name)]);
+    }
+    return deaths;
   }
 
   close(): void {

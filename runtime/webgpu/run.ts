@@ -8,6 +8,7 @@ import { evalExtent } from '../../codegen/grid.ts';
 import { workgroupSize, type WgslPass, type WgslProgram } from '../../targets/wgsl/render.ts';
 import type { GpuDevice } from './device.ts';
 import { toHalf } from '../half.ts';
+import type { OnProgress } from '../progress.ts';
 
 export type Storage = Float32Array | Int32Array;
 
@@ -25,6 +26,9 @@ export interface WebGpuRun {
   params: (name: string) => Storage;
   inputs: Record<string, Storage>;
   sizes: Record<string, number>;
+  /** Debugging: every temporary gets a buffer of its own this run (no slot sharing), and each buffer the kernels
+   * wrote is read back at the end and passed here (a value buffer's `source` is the graph value it holds). */
+  inspect?: (buffer: ProgramBuffer, data: Storage) => void;
 }
 
 export class WebGpuProgram {
@@ -40,8 +44,9 @@ export class WebGpuProgram {
     this.pipelines = pipelines;
   }
 
-  /** Compiles every kernel's pipeline (asynchronously: Dawn compiles on its own threads). */
-  static async create(gpu: GpuDevice, program: KernelProgram, plan: MemoryPlan, wgsl: WgslProgram): Promise<WebGpuProgram> {
+  /** Compiles every kernel's pipeline (asynchronously: Dawn compiles on its own threads); `onProgress` counts
+   * the pipelines created. */
+  static async create(gpu: GpuDevice, program: KernelProgram, plan: MemoryPlan, wgsl: WgslProgram, options: { onProgress?: OnProgress } = {}): Promise<WebGpuProgram> {
     const device = gpu.device;
     // Explicit layouts ('auto' would drop bindings a shader never touches, and the bind groups would not match).
     const layouts = program.kernels.map((k) => device.createBindGroupLayout({
@@ -51,13 +56,22 @@ export class WebGpuProgram {
         { binding: k.buffers.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
       ],
     }));
+    const total = wgsl.kernels.reduce((n, k) => n + 1 + (k.next?.length ?? 0), 0);
+    let created = 0;
+    const label = 'webgpu: creating pipelines';
+    const counted = async (p: Promise<GPUComputePipeline>) => {
+      const pipeline = await p;
+      options.onProgress?.(++created, total, label);
+      return pipeline;
+    };
+    options.onProgress?.(0, total, label);
     const pipelines = await Promise.all(wgsl.kernels.map((k, i) => {
       const layout = device.createPipelineLayout({ bindGroupLayouts: [layouts[i]!] });
-      return Promise.all([k, ...(k.next ?? [])].map((pass, j) => device.createComputePipelineAsync({
+      return Promise.all([k, ...(k.next ?? [])].map((pass, j) => counted(device.createComputePipelineAsync({
         label: j === 0 ? k.name : `${k.name}.${j}`,
         layout,
         compute: { module: device.createShaderModule({ label: k.name, code: pass.code }), entryPoint: 'main' },
-      })));
+      }))));
     }));
     return new WebGpuProgram(gpu, program, plan, wgsl, layouts, pipelines);
   }
@@ -126,7 +140,7 @@ export class WebGpuProgram {
     });
     for (const b of this.program.buffers) {
       if (b.aliasOf || bufs.has(b.name)) continue;
-      const slot = b.kind === 'temp' ? this.plan.slotOf.get(b.name) : undefined;
+      const slot = b.kind === 'temp' && !r.inspect ? this.plan.slotOf.get(b.name) : undefined;
       if (slot !== undefined) bufs.set(b.name, this.slots[slot]!.buffer);
       else {
         const buf = this.buffer(bytesOf(evalDim(b.size, sizes)), b.name);
@@ -178,7 +192,9 @@ export class WebGpuProgram {
       });
     });
     pass.end();
-    const staging = this.program.outputs.map((o) => {
+    const written = new Set(this.program.kernels.flatMap((k) => k.buffers.filter((b) => b.access !== 'read').map((b) => b.name)));
+    const inspected = r.inspect ? this.program.buffers.filter((b) => written.has(b.name)).map((b) => ({ name: `inspect ${b.name}`, buffer: b.name, inspect: true })) : [];
+    const staging = [...this.program.outputs, ...inspected].map((o) => {
       const b = this.program.buffers.find((x) => x.name === o.buffer)!;
       const bytes = bytesOf(evalDim(b.size, sizes));
       const s = device.createBuffer({ label: `read ${o.name}`, size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -191,7 +207,9 @@ export class WebGpuProgram {
       await s.mapAsync(GPUMapMode.READ);
       const n = evalDim(b.size, sizes);
       const range = s.getMappedRange(0, n * 4 || 4);
-      out[o.name] = isFloat(b as ProgramBuffer) ? new Float32Array(range.slice(0, n * 4)) : new Int32Array(range.slice(0, n * 4));
+      const data = isFloat(b as ProgramBuffer) ? new Float32Array(range.slice(0, n * 4)) : new Int32Array(range.slice(0, n * 4));
+      if ('inspect' in o) r.inspect!(b, data);
+      else out[o.name] = data;
       s.unmap();
       s.destroy();
     }

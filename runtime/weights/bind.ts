@@ -2,6 +2,7 @@
 // stacked into one [experts, …] parameter, chunks of fused tensors; every mismatch named with both shapes.
 import type { Param } from '../../compiler/ir/types.ts';
 import { formatShape, WeightsError, type TensorSource } from '../safetensors/index.ts';
+import { nonFiniteProblem } from './finite.ts';
 
 /** One entry of a checkpoint name map (the spec's `checkpoint.tensors`). */
 export interface NameMapping {
@@ -70,7 +71,10 @@ export function bindWeights(params: readonly Param[], mappings: readonly NameMap
       problems.push(`tensor '${name}': dtype ${info.dtype} where a floating-point weight is expected (${[...floatDtypes].join(', ')})`);
       return { data: new Float32Array(info.shape.reduce((a, b) => a * b, 1)), shape: info.shape };
     }
-    return { data: source.readF32(name), shape: info.shape };
+    const data = source.readF32(name);
+    const bad = nonFiniteProblem(name, data, info.shape);
+    if (bad) problems.push(bad);
+    return { data, shape: info.shape };
   };
 
   for (const p of params) {

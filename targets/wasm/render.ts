@@ -3,6 +3,7 @@
 import binaryen from 'binaryen';
 import type { Expr, Kernel, KernelProgram, ScalarType, Stmt } from '../../compiler/kernel/ir.ts';
 import { programSizes } from '../../compiler/kernel/sizes.ts';
+import type { OnProgress } from '../../runtime/progress.ts';
 import { addGemm, type GemmConfig } from './gemm.ts';
 import { threadParams } from './tensorize.ts';
 
@@ -176,6 +177,8 @@ export interface RenderOptions {
   gemm?: GemmConfig;
   /** Import a shared memory, for worker threads. */
   shared?: boolean;
+  /** Kernels rendered of all, then binaryen's optimization as one last step. */
+  onProgress?: OnProgress;
 }
 
 /** The whole program as one module importing its memory ("env", "memory") and the math functions. */
@@ -195,9 +198,14 @@ export function renderProgram(p: KernelProgram, options: RenderOptions = {}): Wa
       addGemm(m, options.gemm);
     }
     addExp(m);
-    for (const k of p.kernels) renderKernel(m, k, sizes);
+    const steps = p.kernels.length + 1;
+    p.kernels.forEach((k, i) => {
+      renderKernel(m, k, sizes);
+      options.onProgress?.(i + 1, steps, 'rendering kernels');
+    });
     if (!m.validate()) throw new Error('binaryen rejected the generated module');
     if (options.optimize !== false) {
+      options.onProgress?.(p.kernels.length, steps, 'binaryen -O3');
       // Global settings of the binaryen instance, so set on every call. No inlining: inlined into the gemm driver,
       // the register tiles share one huge function and V8 spills their accumulators (20 against 48 GFLOP/s).
       binaryen.setOptimizeLevel(3);
@@ -207,7 +215,9 @@ export function renderProgram(p: KernelProgram, options: RenderOptions = {}): Wa
       binaryen.setOneCallerInlineMaxSize(0);
       m.optimize();
     }
-    return { binary: m.emitBinary(), sizes };
+    const binary = m.emitBinary();
+    options.onProgress?.(steps, steps, 'done');
+    return { binary, sizes };
   } finally {
     m.dispose();
   }

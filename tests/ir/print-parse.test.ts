@@ -355,12 +355,14 @@ describe('graphToJson / graphFromJson', () => {
 describe('graphToDot', () => {
   const dot = graphToDot(tinyGraph());
 
-  it('clusters nodes by the first two components of loc', () => {
+  it('clusters nodes by layer and block of loc', () => {
     expect(dot).toMatch(/^digraph "mixtral_tiny" \{\n/);
-    expect(dot).toContain('subgraph "cluster_decoder.0" {');
+    expect(dot).toContain('  subgraph "cluster_decoder.0" {');
+    expect(dot).toContain('    subgraph "cluster_decoder.0.attn" {');
+    expect(dot).toContain('    subgraph "cluster_decoder.0.moe" {');
     expect(dot).toContain('subgraph "cluster_embed" {');
-    expect(dot.match(/subgraph /g)).toHaveLength(2);
-    const cluster = dot.slice(dot.indexOf('subgraph "cluster_decoder.0"'), dot.indexOf('  }', dot.indexOf('subgraph "cluster_decoder.0"')));
+    expect(dot.match(/subgraph /g)).toHaveLength(4);
+    const cluster = dot.slice(dot.indexOf('subgraph "cluster_decoder.0"'), dot.indexOf('\n  }', dot.indexOf('subgraph "cluster_decoder.0"')));
     for (const n of ['n1', 'n2', 'n3', 'n4', 'n5', 'n15']) expect(cluster).toContain(`"${n}" [label=`);
     expect(cluster).not.toContain('"n7"');
   });

@@ -16,7 +16,7 @@ function recordingCuda() {
   const uploads = new Map<bigint, ArrayBufferView>();
   const launches: { entry: string; grid: number[]; block: number[]; args: KernelArg[]; shared?: number }[] = [];
   const cuda: Cuda = {
-    device: 'stand-in', capability: [9, 0], maxShared: 227 * 1024,
+    device: 'stand-in', capability: [9, 0], maxShared: 227 * 1024, totalMemory: 80 * 2 ** 30,
     compile: (source) => source,
     fn: (_module, entry) => entry,
     alloc: (bytes) => ((next += BigInt(Math.ceil(bytes / 256) * 256 + 256)), next),
