@@ -73,7 +73,7 @@ function program(): Command {
     // Loaded on demand: the runtime is only needed to run models.
     .action(async (file: string, opts) => (await import('./commands/run.ts')).runCommand(file, opts));
   withSpecOptions(cmd.command('compile').description('compile a spec for a target: kernels, manifest.json and a TypeScript runtime module').argument('<file>', '.moe file'))
-    .addOption(new Option('--target <target>', "the target: 'wasm' (WebAssembly), 'wgsl' (WebGPU shaders) or 'cuda' (CUDA C: fp32, or bf16 tensor-core matmuls with --precision bf16)").choices(['wasm', 'wgsl', 'cuda']).makeOptionMandatory())
+    .addOption(new Option('--target <target>', "the target: 'wasm' (WebAssembly), 'wgsl' (WebGPU shaders), 'cuda' (CUDA C: fp32, or bf16 tensor-core matmuls with --precision bf16) or 'gpujs' (gpu.js kernels for WebGL in a browser)").choices(['wasm', 'wgsl', 'cuda', 'gpujs']).makeOptionMandatory())
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--precision <precision>', precisionHelp, 'f32')
     .option('--arch <arch>', "with --target cuda: the GPUs to render for: 'sm_80' (A100 and later, mma.sync) or 'sm_90a' (H100/H200 only, wgmma)", 'sm_80')

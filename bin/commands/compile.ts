@@ -17,6 +17,7 @@ import { shaderFiles, type ShaderFile, type WgslManifest } from '../../runtime/w
 import { parseSets, printJson, UsageError } from '../output.ts';
 import { outputFolderProblem, writeFolderAtomic } from '../../runtime/atomic.ts';
 import { compileCuda } from './compile-cuda.ts';
+import { compileGpujs } from './compile-gpujs.ts';
 import { cudaArch, cudaPrecision } from './precision.ts';
 import { compileJson } from './compile-json.ts';
 import { progressBar } from '../progress.ts';
@@ -35,7 +36,7 @@ interface CompileOptions {
 }
 
 export function compileCommand(file: string, opts: CompileOptions): void {
-  if (!['wasm', 'wgsl', 'cuda'].includes(opts.target)) throw new UsageError(`--target ${opts.target} is not available yet; the targets are: wasm, wgsl, cuda`);
+  if (!['wasm', 'wgsl', 'cuda', 'gpujs'].includes(opts.target)) throw new UsageError(`--target ${opts.target} is not available yet; the targets are: wasm, wgsl, cuda, gpujs`);
   const seq = Number(opts.seq);
   if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`--seq must be a positive integer, got '${opts.seq}'`);
   const precision = cudaPrecision(opts.precision, opts.target);
@@ -47,6 +48,7 @@ export function compileCommand(file: string, opts: CompileOptions): void {
   const graph = runPipeline(lowerModel(spec));
   if (opts.target === 'wgsl') return compileWgsl(file, graph, spec, opts, t0);
   if (opts.target === 'cuda') return compileCuda(file, graph, spec, { ...opts, precision, arch }, t0);
+  if (opts.target === 'gpujs') return compileGpujs(file, graph, spec, opts);
   const bar = progressBar(opts);
   let compiled;
   try {

@@ -5,11 +5,11 @@ import { summarize, type SummaryCounts, type ModelSummary } from '../../compiler
 import { parseSets, UsageError } from '../output.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
-const mib = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 2 ** 10).toFixed(1)} KiB`);
+const bytes = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 2 ** 10).toFixed(1)} KiB` : `${n} B`);
 
 /** The summary as an aligned text table: blocks of a layer indented under it, totals last. */
 export function formatSummary(s: ModelSummary): string {
-  const cells = (name: string, c: SummaryCounts) => [name, fmt(c.params), fmt(c.active_params), fmt(c.flops_per_token), mib(c.activation_bytes)];
+  const cells = (name: string, c: SummaryCounts) => [name, fmt(c.params), fmt(c.active_params), fmt(c.flops_per_token), bytes(c.activation_bytes)];
   const header = ['block', 'params', 'active params', 'FLOPs/token', 'activations'];
   const body = s.rows.map((r) => cells(r.depth === 0 ? r.block : `  ${r.block.split('.').slice(2).join('.')}`, r));
   const total = cells('total', s.total);

@@ -2,7 +2,7 @@
 // rules are single-line matches, so a line is tokenized by taking, at each position, the earliest match of any rule
 // (the first rule wins a tie), as TextMate does. Scopes become CSS classes by their first component (keyword,
 // comment, string, constant, entity, storage, variable, …).
-import grammar from '../../dsl/editor/moe.tmLanguage.json';
+import grammar from '../../dsl/editor/moe.tmLanguage.json' with { type: 'json' };
 
 interface Rule { match?: string; name?: string; captures?: Record<string, { name: string }>; include?: string; patterns?: Rule[] }
 interface Compiled { re: RegExp; name?: string; captures?: Record<string, { name: string }> }

@@ -122,12 +122,20 @@ async function pickBackend(): Promise<'webgpu' | 'gpujs' | 'js'> {
   if (forced === 'webgpu' || forced === 'gpujs' || forced === 'js') return forced;
   const gpu = (navigator as { gpu?: GPU }).gpu;
   if (gpu && (await gpu.requestAdapter().catch(() => null))) return 'webgpu';
-  return (window as { GPU?: unknown }).GPU ? 'gpujs' : 'js';
+  return gpujsClass() ? 'gpujs' : 'js';
+}
+
+/** gpu.js's GPU class from gpu-browser.min.js: the global itself, or its `GPU` export (gpu.js 2.x's UMD build). */
+function gpujsClass(): (new (o: object) => GpuJs & { mode?: string }) | undefined {
+  const g = (window as { GPU?: unknown }).GPU as { GPU?: unknown } | undefined;
+  const c = typeof g === 'function' ? g : g?.GPU;
+  return typeof c === 'function' ? (c as new (o: object) => GpuJs & { mode?: string }) : undefined;
 }
 
 async function run(): Promise<void> {
   runEl.dataset.state = 'running';
   runEl.textContent = 'compiling…';
+  const status = (s: string) => { runEl.textContent = s; };
   const first = compileEditor();
   const set = tinySet(first.params);
   const c = Object.keys(set).length ? compileEditor(set) : first;
@@ -143,11 +151,15 @@ async function run(): Promise<void> {
   let logits: Float32Array;
   let device = '';
   const t0 = performance.now();
+  status(`running on ${backend}…`);
   if (backend === 'webgpu') {
     const gpu = await openDevice();
+    status(`running on ${gpu.adapter}…`);
     device = gpu.adapter;
     try {
-      const p = await WebGpuProgram.create(gpu, program, planMemory(program), renderWgsl(program, { features: gpu.shaderFeatures }));
+      // The loop nests, not the tiled matmuls: at a tiny configuration they are as fast, and a software adapter
+      // (SwiftShader in headless Chromium) compiles them in 5 s instead of 38.
+      const p = await WebGpuProgram.create(gpu, program, planMemory(program), renderWgsl(program, { features: gpu.shaderFeatures, tiled: false }));
       const out = await p.run({ params, inputs, sizes: runSizes });
       p.destroy();
       logits = out.logits as Float32Array;
@@ -155,7 +167,7 @@ async function run(): Promise<void> {
       gpu.device.destroy();
     }
   } else {
-    const GPU = (window as unknown as { GPU?: new (o: object) => GpuJs & { mode?: string } }).GPU;
+    const GPU = gpujsClass();
     const gpu = backend === 'gpujs' && GPU ? new GPU({ mode: 'webgl2' }) : undefined;
     device = gpu ? `gpu.js ${gpu.mode ?? ''}`.trim() : 'JavaScript on the CPU';
     const runner = new GpujsRunner(program, renderGpujs(program), gpu);

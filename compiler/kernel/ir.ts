@@ -154,6 +154,8 @@ export interface CollectiveSpec {
   op: 'all_to_all_dispatch' | 'all_to_all_combine';
   experts: number;
   ranks: number;
+  /** Elements of a row (d_model, or the expert output's width). */
+  width: number;
 }
 
 /** A buffer of the compiled program: a graph value, a parameter, an input or a scratch array. */

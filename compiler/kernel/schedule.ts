@@ -40,7 +40,7 @@ export function scheduleGraph(g: Graph): KernelProgram {
       return;
     }
     const collective = n.op === 'all_to_all_dispatch' || n.op === 'all_to_all_combine'
-      ? { op: n.op, experts: n.attrs.experts as number, ranks: n.attrs.ranks as number } as const
+      ? { op: n.op, experts: n.attrs.experts as number, ranks: n.attrs.ranks as number, width: Number(typeOf(n.inputs[0]!).shape.at(-1)) } as const
       : undefined;
     const lowering = collective ? () => [] : opLowerings[n.op];
     if (!lowering) throw new ScheduleError(`node ${idx} (${n.op}): no kernel lowering for '${n.op}'`);

@@ -119,9 +119,10 @@ export function lowerMoe(b: GraphBuilder, x: string, spec: MoeSpec, prefix: stri
   const [rows, offsets, slots] = b.opN('dispatch', [x2, dispatched ?? indices], 3, dispatchAttrs) as [string, string, string];
   // Experts a token uses on average: k for top-k routers, the capacity factor for Expert Choice, one for hashing.
   const perToken = r.kind === 'expert_choice' ? r.capacityFactor : r.kind === 'hash' || r.kind === 'vocab' ? 1 : spec.topK;
+  // Lowered for expert parallelism (even on 1 rank, where the exchanges are local copies: a 1-GPU check of the path).
   const ranks = ctx.ranks ?? 1;
   let expertOut: string;
-  if (ranks > 1) {
+  if (ctx.ranks !== undefined) {
     // Expert parallelism: rows travel to the rank holding their expert and their results come back in place.
     const [recv, recvOffsets, counts] = b.opN('all_to_all_dispatch', [rows, offsets], 3, { experts: E, ranks }) as [string, string, string];
     const out = groupedExperts(b, recv, recvOffsets, spec.expert, `${prefix}.experts`, E, dModel, perToken, ranks);

@@ -37,6 +37,13 @@ export interface Cuda {
   sync(): void;
   /** Milliseconds of GPU time `body` enqueues (events around it). */
   time(body: () => void): number;
+  /** The device's ordinal (what NCCL and the runtime API call it), and how many devices the machine has. */
+  ordinal: number;
+  deviceCount: number;
+  /** Makes this device's context current (a process driving several GPUs switches before each one's work). */
+  use(): void;
+  /** Sets `bytes` (a multiple of 4) at `ptr` to zero, in order with the launches. */
+  zero(ptr: bigint, bytes: number): void;
   close(): void;
 }
 
@@ -44,11 +51,11 @@ const DRIVER = 'libcuda.so.1';
 const noDriver = `no CUDA driver (${DRIVER}) on this machine: --target cuda runs on an NVIDIA GPU with its driver installed`;
 
 /**
- * Where NVRTC may be: MOEC_NVRTC (a file), the CUDA toolkit, then the NVIDIA wheels of a Python installation (PyTorch's
- * cu13 wheels ship libnvrtc.so.13 under site-packages/nvidia/…/lib).
+ * Where an NVIDIA library may be: `env` (a file), LD_LIBRARY_PATH, the CUDA toolkit, then the NVIDIA wheels of a
+ * Python installation (PyTorch's cu13 wheels ship libnvrtc.so.13 and libnccl.so.2 under site-packages/nvidia/…/lib).
  */
-function findNvrtc(): string {
-  if (process.env.MOEC_NVRTC) return process.env.MOEC_NVRTC;
+export function findNvidiaLibrary(file: RegExp, env: string): string | undefined {
+  if (process.env[env]) return process.env[env];
   const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/local/cuda/lib64', '/usr/local/cuda/targets/x86_64-linux/lib'];
   const roots = ['/usr/lib', '/usr/local/lib', '/opt/conda/lib', `${process.env.HOME ?? '/root'}/.local/lib`];
   if (process.env.VIRTUAL_ENV) roots.unshift(join(process.env.VIRTUAL_ENV, 'lib'));
@@ -64,12 +71,19 @@ function findNvrtc(): string {
       }
     }
   }
+  dirs.push('/usr/lib/x86_64-linux-gnu');
   for (const dir of dirs) {
     if (!existsSync(dir)) continue;
-    const lib = readdirSync(dir).filter((f) => /^libnvrtc\.so\.\d+/.test(f)).sort()[0];
+    const lib = readdirSync(dir).filter((f) => file.test(f)).sort()[0];
     if (lib) return join(dir, lib);
   }
-  throw new CudaError('NVRTC (libnvrtc.so) not found: set MOEC_NVRTC to its path, or install the CUDA toolkit or the nvidia-cuda-nvrtc wheel');
+  return undefined;
+}
+
+function findNvrtc(): string {
+  const path = findNvidiaLibrary(/^libnvrtc\.so\.\d+/, 'MOEC_NVRTC');
+  if (!path) throw new CudaError('NVRTC (libnvrtc.so) not found: set MOEC_NVRTC to its path, or install the CUDA toolkit or the nvidia-cuda-nvrtc wheel');
+  return path;
 }
 
 export function openCuda(ordinal = 0): Cuda {
@@ -92,6 +106,7 @@ export function openCuda(ordinal = 0): Cuda {
     cuDevicePrimaryCtxRelease: f('int cuDevicePrimaryCtxRelease_v2(int device)'),
     cuCtxSetCurrent: f('int cuCtxSetCurrent(void *ctx)'),
     cuCtxSynchronize: f('int cuCtxSynchronize()'),
+    cuMemsetD32: f('int cuMemsetD32_v2(uint64_t dst, unsigned int value, size_t count)'),
     cuModuleLoadData: f('int cuModuleLoadData(_Out_ void **module, const uint8_t *image)'),
     cuModuleGetFunction: f('int cuModuleGetFunction(_Out_ void **fn, void *module, const char *name)'),
     cuFuncSetAttribute: f('int cuFuncSetAttribute(void *fn, int attribute, int value)'),
@@ -204,6 +219,12 @@ export function openCuda(ordinal = 0): Cuda {
       }
     },
     sync: () => check('cuCtxSynchronize', api.cuCtxSynchronize()),
+    ordinal,
+    deviceCount: count[0]!,
+    use: () => check('cuCtxSetCurrent', api.cuCtxSetCurrent(ctx[0])),
+    zero(ptr, bytes) {
+      if (bytes > 0) check('cuMemsetD32', api.cuMemsetD32(ptr, 0, Math.ceil(bytes / 4)));
+    },
     time(body) {
       const a: unknown[] = [null];
       const b: unknown[] = [null];

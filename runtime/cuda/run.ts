@@ -110,7 +110,7 @@ export class CudaProgram {
 
   /** Launches every kernel once in order (`repeat` times for timing); with `perKernel`, each launch timed on its own
    * (events around it) and its milliseconds added under its kernel's name. */
-  private launchAll(ptrs: Map<string, bigint>, sizes: Record<string, number>, repeat: number, perKernel?: Map<string, number>): void {
+  private launchAll(ptrs: Map<string, bigint>, sizes: Record<string, number>, repeat: number, perKernel?: Map<string, number>, only?: Set<string>): void {
     const sizeArg: KernelArg = {
       ints: Int32Array.from(this.compiled.sizes, (s) => {
         const v = sizes[s];
@@ -120,6 +120,7 @@ export class CudaProgram {
     };
     const kernels = new Map(this.program.kernels.map((k) => [k.name, k]));
     const launches = this.compiled.launches.flatMap((l, i) => {
+      if (only && !only.has(l.kernel)) return [];
       if (l.when && evalExtent(l.when, sizes) === 0) return [];
       const k = kernels.get(l.kernel)!;
       const grid = l.grid.map((e) => evalExtent(e, sizes));
@@ -155,6 +156,34 @@ export class CudaProgram {
     } finally {
       for (const p of perRun) this.cuda.free(p);
     }
+  }
+
+  /**
+   * For a runner that does other work between kernels (expert parallelism's collectives, runtime/cuda/ranks.ts): the
+   * buffers bound at these sizes, then `launch` of some kernels at a time (asynchronously), then `outputs`.
+   */
+  begin(r: CudaRun): { ptrs: Map<string, bigint>; launch(kernels: Set<string>): void; outputs(): Record<string, Storage> } {
+    this.load(r.params);
+    const { ptrs, perRun } = this.bind(r);
+    return {
+      ptrs,
+      launch: (kernels) => this.launchAll(ptrs, r.sizes, 1, undefined, kernels),
+      outputs: () => {
+        try {
+          const out: Record<string, Storage> = {};
+          for (const o of this.program.outputs) {
+            const b = this.program.buffers.find((x) => x.name === o.buffer)!;
+            const n = evalDim(b.size, r.sizes);
+            const data = isFloat(b.dtype) ? new Float32Array(n) : new Int32Array(n);
+            if (n > 0) this.cuda.download(ptrs.get(o.buffer)!, data);
+            out[o.name] = data;
+          }
+          return out;
+        } finally {
+          for (const p of perRun) this.cuda.free(p);
+        }
+      },
+    };
   }
 
   destroy(): void {

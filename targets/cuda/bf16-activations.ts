@@ -16,6 +16,8 @@ export function bf16Activations(p: KernelProgram, onTensorCores: (k: Kernel) => 
   for (const b of p.buffers) {
     if (b.kind !== 'temp' || b.dtype !== 'f32' || aliased.has(b.name)) continue;
     const users = p.kernels.filter((k) => k.buffers.some((x) => x.name === b.name));
+    // Rows an expert-parallel exchange moves keep one width on both ends: f32.
+    if (users.some((k) => k.collective)) continue;
     const readers = users.filter((k) => k.buffers.some((x) => x.name === b.name && x.access !== 'write'));
     const writers = users.filter((k) => k.buffers.some((x) => x.name === b.name && x.access !== 'read'));
     const asX = (k: Kernel) => {

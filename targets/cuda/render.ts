@@ -141,6 +141,8 @@ export function renderProgram(p: KernelProgram, options: RenderOptions = {}): Cu
   const loopNest = (k: Kernel) => !attention(k) && (!k.gemm || options.tiled === false);
   const bf16 = precision !== 'f32' && options.tiled !== false ? new Set([...weights, ...bf16Activations(p, onTensorCores, (k) => loopNest(k) || onTensorCores(k))]) : weights;
   const render = (k: Kernel): CudaFunction[] => {
+    // Expert parallelism's exchanges are NCCL calls the runtime makes (runtime/cuda/ranks.ts), not functions.
+    if (k.collective) return [];
     // Attention reads and writes f32 activations in every precision.
     if (attention(k)) return [renderAttention(k, k.attention!, sizes, ENTRY)];
     if (loopNest(k)) return [renderKernel(k, sizes, ENTRY, bf16, half)];

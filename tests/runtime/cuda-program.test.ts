@@ -26,6 +26,10 @@ function recordingCuda() {
     launch: (fn, grid, block, args, shared) => void launches.push({ entry: fn as string, grid, block, args, shared }),
     sync: () => {},
     time: (body) => (body(), 0),
+    ordinal: 0,
+    deviceCount: 1,
+    use: () => {},
+    zero: () => {},
     close: () => {},
   };
   return { cuda, uploads, launches };
