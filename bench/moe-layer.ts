@@ -50,15 +50,16 @@ export function moeSpecOf(shape: LayerShape): MoeSpec {
 }
 
 /** The layer's graph: input `x` [batch, seq, d_model], output `y` of the same shape and `experts`
- * [tokens, k], the experts each token went to; passes applied. */
-export function moeLayerGraph(shape: LayerShape, smaller?: { hidden: number }): Graph {
+ * [tokens, k], the experts each token went to; passes applied. With `ranks`: one rank's graph under expert
+ * parallelism (its tokens, experts / ranks of the experts, the exchanges around them). */
+export function moeLayerGraph(shape: LayerShape, smaller?: { hidden: number }, ranks?: number): Graph {
   const b = new GraphBuilder(`${shape.name} MoE FFN`);
   const x = b.input('x', 'f32', ['batch', 'seq', shape.dModel]);
   // The routed experts: a shared expert (Qwen's) is a dense FFN beside the layer, not part of what is compared.
   const spec: MoeSpec = { ...moeSpecOf(shape), shared: undefined, sharedGate: false };
   // A narrower expert of the same block, for checks on small adapters.
   if (smaller) spec.expert = { ...spec.expert, hidden: smaller.hidden };
-  const { y, router } = b.at('moe', () => lowerMoe(b, x, spec, 'moe', { ids: x, len: 'seq', dModel: shape.dModel, vocab: 0, stack: 'decoder' }));
+  const { y, router } = b.at('moe', () => lowerMoe(b, x, spec, 'moe', { ids: x, len: 'seq', dModel: shape.dModel, vocab: 0, stack: 'decoder', ranks }));
   b.output('y', y);
   b.output('experts', router.indices!);
   return runPipeline(b.graph());

@@ -10,7 +10,10 @@ import { runNeeds } from '../runtime/limits/needs.ts';
 import type { OnProgress } from '../runtime/progress.ts';
 import { namedOutputs, prepareRun, type NamedOutput } from '../runtime/run-model.ts';
 import type { TensorSource } from '../runtime/safetensors/index.ts';
-import { openCuda } from '../runtime/cuda/driver.ts';
+import { CudaError, openCuda } from '../runtime/cuda/driver.ts';
+import { openNccl } from '../runtime/cuda/nccl.ts';
+import { runExpertParallel } from '../runtime/cuda/ranks.ts';
+import type { RankInput, RanksExecutor } from '../runtime/expert-parallel.ts';
 import { CudaProgram } from '../runtime/cuda/run.ts';
 import type { NameMapping } from '../runtime/weights/bind.ts';
 
@@ -33,4 +36,38 @@ export function runCuda(
   } finally {
     gpu.close();
   }
+}
+
+/**
+ * Expert parallelism on this machine's GPUs: rank r on GPU r, one process driving them all, the exchanges through
+ * NCCL (ncclCommInitAll). The program is rendered once for the first GPU's architecture.
+ */
+export function cudaRanksExecutor(graph: Graph, ranks: number, precision: Precision = 'f32', options: { onProgress?: OnProgress } = {}): RanksExecutor & { device: string } {
+  const first = openCuda(0);
+  if (first.deviceCount < ranks) {
+    first.close();
+    throw new CudaError(`--expert-parallel ${ranks} puts one rank on each GPU, and this machine has ${first.deviceCount}`);
+  }
+  const executor = (perRank: RankInput[], sizes: Record<string, number>) => {
+    const nccl = openNccl();
+    const gpus = [first, ...Array.from({ length: ranks - 1 }, (_, r) => openCuda(r + 1))];
+    const comms = nccl.initAll(gpus.map((g) => g.ordinal));
+    const program = cudaKernelProgram(graph);
+    const compiled = cudaCompiled(renderProgram(program, { precision, arch: archOf(first.capability) }));
+    const local = gpus.map((cuda, rank) => {
+      cuda.use();
+      return { rank, cuda, comm: comms[rank], program: new CudaProgram(cuda, program, planMemory(program), compiled, rank === 0 ? options : {}) };
+    });
+    try {
+      return runExpertParallel(nccl, local, perRank.map((r) => ({ params: (n: string) => r.weights.get(n)!.data, inputs: r.ids, sizes })));
+    } finally {
+      for (const l of local) {
+        l.cuda.use();
+        l.program.destroy();
+      }
+      for (const c of comms) nccl.destroy(c);
+      for (const g of gpus) g.close();
+    }
+  };
+  return Object.assign(executor, { device: `${ranks} × ${first.device} (sm_${first.capability.join('')}), NCCL` });
 }

@@ -42,6 +42,7 @@ function program(): Command {
     .addOption(new Option('--stage <stage>', "'graph' IR, or the 'kernel' IR (loop nests and the memory plan)").choices(['graph', 'kernel']).default('graph'))
     .option('--target <target>', "with --stage kernel: the kernels as a target runs them ('wasm': matmuls and attention as gemm calls)")
     .option('--seq <n>', 'sequence length for the memory report of --stage kernel', '2048')
+    .option('--expert-parallel <n>', "one rank's graph when experts are sharded over n ranks: the all-to-all exchanges around the experts")
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(irCommand);
   withSpecOptions(cmd.command('viz').description('the model as a picture (SVG): blocks as clusters, MoE experts as one box, repeated layers folded').argument('<file>', '.moe file'))
@@ -70,6 +71,7 @@ function program(): Command {
     .option('--precision <precision>', precisionHelp, 'f32')
     .option('--json', 'print one JSON object: outputs, device, time, profile (docs/json.md)')
     .option('-q, --quiet', 'no progress bars on stderr')
+    .option('--expert-parallel <n>', "experts sharded over n ranks, each with batch / n of the sequences (--target ref: the ranks in lockstep in one process; cuda: one GPU a rank, through NCCL)")
     // Loaded on demand: the runtime is only needed to run models.
     .action(async (file: string, opts) => (await import('./commands/run.ts')).runCommand(file, opts));
   withSpecOptions(cmd.command('compile').description('compile a spec for a target: kernels, manifest.json and a TypeScript runtime module').argument('<file>', '.moe file'))
@@ -122,7 +124,7 @@ function report(e: unknown): number {
     process.stderr.write(`${formatDiagnostics(e.diagnostics, e.sources ?? new Map())}\n`);
     return 1;
   }
-  if (e instanceof UsageError || e instanceof InputError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError || (e instanceof Error && (e.name === 'AdapterError' || e.name === 'CudaError' || e.name === 'ConvertError' || e.name === 'LimitError'))) {
+  if (e instanceof UsageError || e instanceof InputError || e instanceof ImportError || e instanceof WeightsError || e instanceof PassError || (e instanceof Error && (e.name === 'AdapterError' || e.name === 'CudaError' || e.name === 'PlacementError' || e.name === 'ConvertError' || e.name === 'LimitError'))) {
     process.stderr.write(`error: ${e.message}\n`);
     return 1;
   }

@@ -1,4 +1,5 @@
 // The front end as a library: everything the CLI does before running a model, as plain functions.
+import { checkPlacement } from './lower/placement.ts';
 import { formatDiagnostics, SpecError, type Diagnostic } from '../dsl/diagnostics.ts';
 import { loadProgram, type LoadedProgram } from '../dsl/load.ts';
 import type { SourceFile } from '../dsl/source.ts';
@@ -55,7 +56,9 @@ export interface CompileOptions extends CheckOptions, PipelineOptions, LowerOpti
 
 /** Spec file → graph IR after the pass pipeline (or after `options.after`). */
 export function lower(file: string, options: CompileOptions = {}): Graph {
-  return runPipeline(lowerModel(checkOrThrow(file, options), options), options);
+  const spec = checkOrThrow(file, options);
+  if (options.expertParallel !== undefined) checkPlacement(spec, options.expertParallel);
+  return runPipeline(lowerModel(spec, options), options);
 }
 
 export function stats(file: string, options: CheckOptions & { seq?: number } = {}): ModelStats {

@@ -3,7 +3,8 @@
 # scripts bundled by esbuild, the Node binary from ../shared/bin, the webgpu package's dawn.node (xz), koffi and its
 # linux-x64 binary, Debian's Vulkan loader and glvnd libraries (.deb, unpacked there), three fixtures, PyTorch's side.
 # Then, on the device (run with carry bench/.device): `bash bench/.device/webgpu.sh` (WebGPU fixtures + bench:webgpu),
-# `bash bench/.device/cuda-check.sh` (CUDA fixtures in f32 and bf16, attention), `bash bench/.device/cuda-bench.sh` (bench:cuda).
+# `bash bench/.device/cuda-check.sh` (CUDA fixtures in f32 and bf16, attention), `bash bench/.device/cuda-bench.sh` (bench:cuda),
+# `bash bench/.device/ep.sh` (expert parallelism through NCCL: the fixtures, then bench:ep).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 D=bench/.device
@@ -13,6 +14,8 @@ node_modules/.bin/esbuild bench/webgpu/gpu-check.ts "${B[@]}" --outfile=$D/gpu-c
 node_modules/.bin/esbuild bench/webgpu/run.ts "${B[@]}" --outfile=$D/bench-webgpu.mjs
 node_modules/.bin/esbuild bench/cuda/gpu-check.ts "${B[@]}" --outfile=$D/cuda-check.mjs
 node_modules/.bin/esbuild bench/cuda/run.ts "${B[@]}" --outfile=$D/bench-cuda.mjs
+node_modules/.bin/esbuild bench/cuda/ep-check.ts "${B[@]}" --outfile=$D/ep-check.mjs
+node_modules/.bin/esbuild bench/cuda/ep-bench.ts "${B[@]}" --outfile=$D/ep-bench.mjs
 cp bench/torch_moe.py bench/device/*.sh $D/
 [ -f $D/node.xz ] || cp ../shared/bin/node-v20-linux-x64.xz $D/node.xz
 cp node_modules/webgpu/index.js node_modules/webgpu/package.json $D/node_modules/webgpu/

@@ -14,6 +14,8 @@ const gpu = process.argv.includes('--no-webgpu') ? undefined : await tryGpu();
 const totals: Totals = { models: 0, compared: {}, ties: 0 };
 const t0 = performance.now();
 console.log(`differential fuzzing: ${runs} models, seed ${seed}, targets wasm${gpu ? `, webgpu (${gpu.adapter})` : ''}`);
+const progress = setInterval(() => console.log(`… ${totals.models} model runs, ${((performance.now() - t0) / 1000).toFixed(0)} s`), 30_000);
+progress.unref();
 const result = await fc.check(differentialProperty({ gpu, fusion: !process.argv.includes('--no-fusion') }, totals), { numRuns: runs, seed, endOnFailure: false });
 const seconds = ((performance.now() - t0) / 1000).toFixed(0);
 console.log(`${totals.models} model runs (including shrinking) in ${seconds} s; values compared: ${Object.entries(totals.compared).map(([k, n]) => `${k} ${n}`).join(', ')}; stopped at near ties: ${totals.ties}`);

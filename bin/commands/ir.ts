@@ -17,6 +17,7 @@ interface IrOptions {
   stage: 'graph' | 'kernel';
   seq: string;
   target?: string;
+  expertParallel?: string;
 }
 
 export async function irCommand(file: string | undefined, opts: IrOptions): Promise<void> {
@@ -29,7 +30,9 @@ export async function irCommand(file: string | undefined, opts: IrOptions): Prom
   if (!file) throw new UsageError('moec ir needs a .moe file (or --list-passes)');
   if (opts.target && opts.stage !== 'kernel') throw new UsageError('--target shows a target\'s kernels: use it with --stage kernel');
   if (opts.stage === 'kernel' && opts.after === 'lower') throw new UsageError('--stage kernel needs types: pick a pass from shape-inference on for --after');
-  const g = lower(file, { set: parseSets(opts.set), model: opts.model, after: opts.after, disable: opts.disable });
+  const ranks = opts.expertParallel === undefined ? undefined : Number(opts.expertParallel);
+  if (ranks !== undefined && !(Number.isInteger(ranks) && ranks >= 1)) throw new UsageError(`--expert-parallel must be a positive integer, got '${opts.expertParallel}'`);
+  const g = lower(file, { set: parseSets(opts.set), model: opts.model, after: opts.after, disable: opts.disable, expertParallel: ranks });
   if (opts.stage === 'kernel') {
     if (opts.format !== 'text') throw new UsageError('--stage kernel prints text only');
     let program = scheduleGraph(g);

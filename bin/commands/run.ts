@@ -4,6 +4,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { checkOrThrow } from '../../compiler/api.ts';
 import { lowerModel } from '../../compiler/lower/model.ts';
+import { checkPlacement } from '../../compiler/lower/placement.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import { readInputs, tokenFeeds } from '../../runtime/inputs.ts';
 import { checkFits, hostLimit, referenceLimit, wasmLimit } from '../../runtime/limits/fits.ts';
@@ -31,9 +32,19 @@ export interface RunOptions {
   precision?: string;
   quiet?: boolean;
   json?: boolean;
+  expertParallel?: string;
 }
 
 const targets = ['ref', 'wasm', 'webgpu', 'cuda'];
+
+/** --expert-parallel N: how many ranks, where the target can run them. */
+function expertParallel(opts: RunOptions): number | undefined {
+  if (opts.expertParallel === undefined) return undefined;
+  const n = Number(opts.expertParallel);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--expert-parallel must be a positive integer, got '${opts.expertParallel}'`);
+  if (opts.target !== 'ref' && opts.target !== 'cuda') throw new UsageError(`--expert-parallel runs on --target ref (the ranks in lockstep in one process) or cuda (a GPU a rank, through NCCL), not ${opts.target}`);
+  return n;
+}
 
 export async function runCommand(file: string, opts: RunOptions): Promise<void> {
   const t0 = performance.now();
@@ -72,8 +83,22 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
     const precision = cudaPrecision(opts.precision, opts.target);
     const threads = opts.threads === undefined ? availableParallelism() : Number(opts.threads);
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads must be an integer from 1 to 64, got '${opts.threads}'`);
-    const executor = opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph, { profile, threads, onProgress }) : opts.target === 'ref' ? referenceExecutor(graph) : undefined;
-    if (opts.target === 'cuda') {
+    const ranks = expertParallel(opts);
+    const executor = ranks !== undefined ? undefined : opts.target === 'wasm' ? (await import('../compile.ts')).wasmExecutor(graph, { profile, threads, onProgress }) : opts.target === 'ref' ? referenceExecutor(graph) : undefined;
+    if (ranks !== undefined) {
+      // Expert parallelism: the ranks simulated in lockstep (ref), or one GPU each through NCCL (cuda).
+      checkPlacement(spec, ranks);
+      const parallel = runPipeline(lowerModel(spec, { hiddenStates: opts.dump?.includes('hidden'), expertParallel: ranks }));
+      const ep = await import('../../runtime/expert-parallel.ts');
+      let ranksExecutor = ep.referenceRanksExecutor(parallel);
+      if (opts.target === 'cuda') {
+        const gpus = (await import('../cuda.ts')).cudaRanksExecutor(parallel, ranks, precision, { onProgress });
+        device = gpus.device;
+        process.stderr.write(`devices: ${device}\n`);
+        ranksExecutor = gpus;
+      }
+      outputs = ep.runExpertParallelModel(graph, parallel, ranks, spec.checkpoint?.tensors ?? [], source, opts.weights, inputs, ranksExecutor);
+    } else if (opts.target === 'cuda') {
       const r = (await import('../cuda.ts')).runCuda(graph, spec.checkpoint?.tensors ?? [], source, opts.weights, inputs, precision, { onProgress });
       device = r.device;
       process.stderr.write(`device: ${r.device}\n`);

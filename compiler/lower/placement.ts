@@ -3,6 +3,17 @@
 // the others around the experts (all_to_all_dispatch, all_to_all_combine); attention and dense layers are replicated.
 import type { LayerSpec, ModelSpec } from '../spec/types.ts';
 
+/** A spec that cannot be placed as asked: one line per reason. */
+export class PlacementError extends Error {
+  override name = 'PlacementError';
+}
+
+/** Throws PlacementError with every reason `spec` cannot run on `ranks` ranks. */
+export function checkPlacement(spec: ModelSpec, ranks: number): void {
+  const errors = placementErrors(spec, ranks);
+  if (errors.length) throw new PlacementError(errors.join('\n'));
+}
+
 /** Why `spec` cannot run on `ranks` expert-parallel ranks; empty when it can. */
 export function placementErrors(spec: ModelSpec, ranks: number): string[] {
   if (!Number.isInteger(ranks) || ranks < 1) return [`--expert-parallel must be a positive integer, got ${ranks}`];
@@ -31,5 +42,6 @@ function grouped(errors: string[]): string[] {
     const [where, why] = at > 0 && !e.startsWith('--') && !e.includes(' has no MoE layer') ? [e.slice(0, at), e.slice(at + 2)] : ['', e];
     byReason.set(why, [...(byReason.get(why) ?? []), where]);
   }
-  return [...byReason].map(([why, where]) => (where[0] ? `${where.join(', ')}: ${why}` : why));
+  const layers = (where: string[]) => (where.length > 4 ? `${where[0]}, ${where[1]}, … ${where.at(-1)} (${where.length} layers)` : where.join(', '));
+  return [...byReason].map(([why, where]) => (where[0] ? `${layers(where)}: ${why}` : why));
 }

@@ -228,10 +228,13 @@ export function openCuda(ordinal = 0): Cuda {
     time(body) {
       const a: unknown[] = [null];
       const b: unknown[] = [null];
+      // The events belong to this device's context, whichever another device's work in `body` made current.
+      check('cuCtxSetCurrent', api.cuCtxSetCurrent(ctx[0]));
       check('cuEventCreate', api.cuEventCreate(a, 0));
       check('cuEventCreate', api.cuEventCreate(b, 0));
       check('cuEventRecord', api.cuEventRecord(a[0], null));
       body();
+      check('cuCtxSetCurrent', api.cuCtxSetCurrent(ctx[0]));
       check('cuEventRecord', api.cuEventRecord(b[0], null));
       check('cuEventSynchronize', api.cuEventSynchronize(b[0]));
       const ms = [0];

@@ -35,7 +35,13 @@ function elementBytes(local: LocalRank, buffer: string): number {
   return c.precision && c.precision !== 'f32' && c.bf16?.includes(buffer) ? 2 : 4;
 }
 
-export function runExpertParallel(nccl: Nccl, local: LocalRank[], runs: CudaRun[]): Record<string, Storage>[] {
+/** GPU milliseconds (on the first local rank's clock) of the kernels between collectives and of the collectives. */
+export interface ExpertParallelTiming {
+  compute: number;
+  exchange: number;
+}
+
+export function runExpertParallel(nccl: Nccl, local: LocalRank[], runs: CudaRun[], timing?: ExpertParallelTiming): Record<string, Storage>[] {
   const program = local[0]!.program.program;
   const bound = local.map((l, i) => {
     l.cuda.use();
@@ -62,11 +68,23 @@ export function runExpertParallel(nccl: Nccl, local: LocalRank[], runs: CudaRun[
     l.cuda.zero(bound[i]!.ptrs.get(buffer)!, evalDim(b.size, runs[i]!.sizes) * elementBytes(l, buffer));
   };
 
+  const timed = (what: keyof ExpertParallelTiming, body: () => void) => {
+    if (timing) timing[what] += local[0]!.cuda.time(body);
+    else body();
+  };
   for (const part of segments(program)) {
     if (part instanceof Set) {
-      if (part.size > 0) each((_l, i) => bound[i]!.launch(part));
-      continue;
+      if (part.size > 0) timed('compute', () => each((_l, i) => bound[i]!.launch(part)));
+    } else {
+      timed('exchange', () => collective(part));
     }
+  }
+  return local.map((l, i) => {
+    l.cuda.use();
+    return bound[i]!.outputs();
+  });
+
+  function collective(part: Kernel): void {
     const spec = part.collective!;
     const names = part.buffers.map((b) => b.name);
     if (spec.op === 'all_to_all_dispatch') {
@@ -101,8 +119,4 @@ export function runExpertParallel(nccl: Nccl, local: LocalRank[], runs: CudaRun[
       exchange((l) => back[l.rank]!, out, y, spec);
     }
   }
-  return local.map((l, i) => {
-    l.cuda.use();
-    return bound[i]!.outputs();
-  });
 }

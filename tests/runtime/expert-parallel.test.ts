@@ -1,7 +1,12 @@
 // Expert parallelism on the reference executor: every fixture lowered for 2 (and 4) ranks, each rank running its
 // share of the batch with its share of the experts, the ranks exchanging rows through the all-to-all collectives in
 // lockstep, gives the single-device logits and the same expert choices, with Switch-style token dropping too.
-import { basename } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { importHf } from '../../compiler/import/hf/index.ts';
+import { openSafetensors } from '../../runtime/safetensors/index.ts';
+import { scratch } from '../helpers/spec.ts';
 import { describe, expect, it } from 'vitest';
 import { lowerModel, type LowerOptions } from '../../compiler/lower/model.ts';
 import { placementErrors } from '../../compiler/lower/placement.ts';
@@ -103,5 +108,44 @@ describe('Switch-style token dropping under expert parallelism', () => {
   it('refuses what it cannot place, in one line each', () => {
     expect(placementErrors(spec, 3)).toEqual(['encoder.1, encoder.3, decoder.1, decoder.3: 8 experts do not split evenly over 3 ranks']);
     expect(placementErrors(spec, 0)).toEqual(['--expert-parallel must be a positive integer, got 0']);
+  });
+});
+
+describe('moec run --expert-parallel and moec ir --expert-parallel', () => {
+  const dir = fixtureDirs().find((d) => d.endsWith('/mixtral'))!;
+  const bin = new URL('../../bin/moec.js', import.meta.url).pathname;
+  const moec = (...a: string[]) => spawnSync(process.execPath, [bin, ...a], { encoding: 'utf8' });
+  const spec = join(scratch, 'mixtral-ep.moe');
+  writeFileSync(spec, importHf(dir).text);
+
+  it('on the reference, 2 ranks write the logits and expert choices of one device', () => {
+    const one = join(scratch, 'mixtral-ep-1.safetensors');
+    const two = join(scratch, 'mixtral-ep-2.safetensors');
+    expect(moec('run', spec, '--weights', dir, '--input', join(dir, 'inputs.json'), '--out', one).status).toBe(0);
+    const r = moec('run', spec, '--weights', dir, '--input', join(dir, 'inputs.json'), '--out', two, '--expert-parallel', '2');
+    expect(r.stderr).toBe(`wrote ${two}\n`);
+    const a = openSafetensors(one);
+    const b = openSafetensors(two);
+    expect(relativeL2(b.readF32('logits'), a.readF32('logits'))).toBeLessThan(1e-6);
+    expect(Array.from(b.readF32('expert_indices.0'))).toEqual(Array.from(a.readF32('expert_indices.0')));
+  });
+
+  it('refuses in one line what it cannot do', () => {
+    const out = join(scratch, 'mixtral-ep-x.safetensors');
+    const run = (...extra: string[]) => moec('run', spec, '--weights', dir, '--input', join(dir, 'inputs.json'), '--out', out, ...extra);
+    expect(run('--expert-parallel', '2', '--target', 'wasm').stderr).toBe('error: --expert-parallel runs on --target ref (the ranks in lockstep in one process) or cuda (a GPU a rank, through NCCL), not wasm\n');
+    expect(run('--expert-parallel', 'two').stderr).toBe("error: --expert-parallel must be a positive integer, got 'two'\n");
+    expect(run('--expert-parallel', '3').stderr).toBe('error: decoder.0, decoder.1: 4 experts do not split evenly over 3 ranks\n');
+    // 2 sequences on 4 ranks: the experts split, the batch does not.
+    expect(run('--expert-parallel', '4').stderr).toBe('error: the inputs hold 2 sequences, which do not split over 4 ranks: give a multiple of 4\n');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('moec ir shows the exchanges around the experts of each MoE layer', () => {
+    const r = moec('ir', spec, '--expert-parallel', '2');
+    expect(r.status).toBe(0);
+    expect(r.stdout.match(/= all_to_all_dispatch\(/g)).toHaveLength(2);
+    expect(r.stdout).toMatch(/all_to_all_dispatch\(%\d+, %\d+\) \{experts = 4, ranks = 2\} : f32\[4\*batch\*seq, 64\], i32\[3\], i32\[2, 2\]/);
+    expect(r.stdout.match(/= all_to_all_combine\(/g)).toHaveLength(2);
   });
 });
