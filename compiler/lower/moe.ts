@@ -102,11 +102,7 @@ export function lowerMoe(b: GraphBuilder, x: string, spec: MoeSpec, prefix: stri
       // CoLT5 routes to one heavy expert, where a softmax over experts is 1 for every token: it scores with a sigmoid.
       probs = r.score === 'softmax' ? b.op('softmax', [logits], { axis: -1 }) : b.op('sigmoid', [logits]);
       [weights, indices] = b.opN('expert_choice', [probs], 2, { capacity_factor: r.capacityFactor }) as [string, string];
-      // Every expert takes c = min(T, ceil(T · capacity_factor / E)) tokens, so E · c rows are kept: up to
-      // T · capacity_factor + E - 1, which is E rows for a single token (each expert takes it) and more than
-      // T · ceil(capacity_factor) whenever T < E. Rows are a product of the token count, so only E per token holds
-      // for every T (found by differential testing: 1 token, 6 experts, capacity_factor 0.5 kept 6 rows in room for 1).
-      rowsPerToken = E;
+      rowsPerToken = Math.ceil(r.capacityFactor);
       probs = undefined;
     }
   }

@@ -1,5 +1,6 @@
 // Every example and every Hugging Face fixture's spec compiled to CUDA C and through nvcc (CUDA 13) for sm_80 and
-// sm_90a with every warning an error, in fp32 and (the fixtures and a set of examples; all with MOEC_NVCC_ALL=1) in bf16 (tensor-core matmuls: mma.sync, and the sm_90a rendering's
+// sm_90a with every warning an error (the fixtures and the examples with ops of their own; every example with
+// MOEC_NVCC_ALL=1), in fp32 and in bf16 (tensor-core matmuls: mma.sync, and the sm_90a rendering's
 // wgmma, compiled for sm_90a only), so a codegen error fails here without a GPU; and `moec compile --target cuda`
 // (--precision and --arch too).
 // Models share most of their functions (the same rms_norm, the same matmul epilogue at other shapes), so each
@@ -159,16 +160,15 @@ if (!nvccRelease) {
     ...readdirSync(examples).filter((f) => f.endsWith('.moe')).map((f) => ({ name: basename(f, '.moe'), spec: checkOrThrow(join(examples, f)) })),
     ...fixtureDirs().map((d) => ({ name: `${basename(d)}-fixture`, spec: importedSpec(d) })),
   ];
-  // Every spec in f32; in bf16 the fixtures and the examples whose ops no fixture has (encoder-decoder with relative
-  // bias, MLA, Fourier mixing, PEER, GShard's coins, SwitchHead, Soft MoE), unless MOEC_NVCC_ALL=1
-  // (`npm run test:nvcc`) asks for every spec in every precision: the rest add matmul shapes, not code paths, and
-  // would double the default test run.
+  // The fixtures and the examples whose ops no fixture has (encoder-decoder with relative bias, MLA, Fourier mixing,
+  // PEER, GShard's coins, SwitchHead, Soft MoE, Expert Choice, hashing), unless MOEC_NVCC_ALL=1 (`npm run test:nvcc`,
+  // 600 distinct functions, ~8 minutes of nvcc on 2 cores) asks for every spec: the others add matmul shapes, not
+  // code paths, and would double the default test run.
   const all = process.env.MOEC_NVCC_ALL === '1';
-  const bf16Examples = new Set(['switch-base-8', 'deepseek-v3', 'fnet', 'peer', 'gshard', 'switchhead', 'soft-moe']);
-  const halfSpecs = specs.filter(({ name }) => all || name.endsWith('-fixture') || bf16Examples.has(name));
+  const distinctExamples = new Set(['switch-base-8', 'deepseek-v3', 'fnet', 'peer', 'gshard', 'switchhead', 'soft-moe', 'expert-choice', 'hash-layers']);
+  const chosen = specs.filter(({ name }) => all || name.endsWith('-fixture') || distinctExamples.has(name));
   const models = [
-    ...specs.map(({ name, spec }) => compile(name, spec, 'f32', 'sm_80')),
-    ...([['bf16', 'sm_80'], ['bf16', 'sm_90a']] as const).flatMap(([precision, arch]) => halfSpecs.map(({ name, spec }) => compile(name, spec, precision, arch))),
+    ...([['f32', 'sm_80'], ['bf16', 'sm_80'], ['bf16', 'sm_90a']] as const).flatMap(([precision, arch]) => chosen.map(({ name, spec }) => compile(name, spec, precision, arch))),
     // f16 on the fixtures, rendered for sm_90a (wgmma on the tall tiles, mma.sync on the short ones: every f16
     // instruction): the same code as bf16 but for the type of the products and conversions.
     ...specs.filter(({ name }) => name.endsWith('-fixture')).map(({ name, spec }) => compile(name, spec, 'f16', 'sm_90a')),
