@@ -26,5 +26,14 @@ export function bf16Activations(p: KernelProgram, onTensorCores: (k: Kernel) => 
     };
     if (readers.length > 0 && readers.every(asX) && writers.length > 0 && writers.every(roundsOnWrite)) out.add(b.name);
   }
+  // Expert parallelism's dispatch moves rows as bytes: the rows it sends and the rows it receives are bf16 together,
+  // when the received rows are only a tensor-core matmul's x and the sent ones only the exchange's.
+  for (const k of p.kernels.filter((x) => x.collective?.op === 'all_to_all_dispatch')) {
+    const [rows, , recv] = k.buffers.map((b) => b.name);
+    const only = (name: string, test: (k: Kernel, access: string) => boolean) => p.kernels.every((u) => u.buffers.every((x) => x.name !== name || test(u, x.access)));
+    const recvAsX = only(recv!, (u, access) => u === k || (access === 'read' && !!u.gemm && onTensorCores(u) && u.gemm.x === recv));
+    const rowsSent = only(rows!, (u, access) => (u === k ? access === 'read' : access === 'write' && roundsOnWrite(u)));
+    if (recvAsX && rowsSent && !aliased.has(rows!) && !aliased.has(recv!)) out.add(rows!).add(recv!);
+  }
   return out;
 }

@@ -57,7 +57,7 @@ it('compiles a fixture to WGSL and runs it on WebGPU from the generated TypeScri
 it('an unknown target is refused with the list of targets', () => {
   const r = spawnSync(process.execPath, [bin, 'compile', 'examples/olmoe-1b-7b.moe', '--target', 'metal', '-o', join(scratch, 'x')], { encoding: 'utf8' });
   expect(r.status).toBe(1);
-  expect(r.stderr).toContain("error: option '--target <target>' argument 'metal' is invalid. Allowed choices are wasm, wgsl, cuda.");
+  expect(r.stderr).toContain("error: option '--target <target>' argument 'metal' is invalid. Allowed choices are wasm, wgsl, cuda, gpujs.");
 });
 
 it('moec run --target wasm --profile prints the time of each kind of kernel', () => {
