@@ -16,6 +16,7 @@ node_modules/.bin/esbuild bench/cuda/gpu-check.ts "${B[@]}" --outfile=$D/cuda-ch
 node_modules/.bin/esbuild bench/cuda/run.ts "${B[@]}" --outfile=$D/bench-cuda.mjs
 node_modules/.bin/esbuild bench/cuda/ep-check.ts "${B[@]}" --outfile=$D/ep-check.mjs
 node_modules/.bin/esbuild bench/cuda/ep-bench.ts "${B[@]}" --outfile=$D/ep-bench.mjs
+node_modules/.bin/esbuild bench/cuda/diff-check.ts "${B[@]}" --outfile=$D/diff-check.mjs
 cp bench/torch_moe.py bench/device/*.sh $D/
 [ -f $D/node.xz ] || cp ../shared/bin/node-v20-linux-x64.xz $D/node.xz
 cp node_modules/webgpu/index.js node_modules/webgpu/package.json $D/node_modules/webgpu/
