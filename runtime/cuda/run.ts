@@ -144,15 +144,7 @@ export class CudaProgram {
     try {
       const ms = this.cuda.time(() => this.launchAll(ptrs, r.sizes, options.repeat ?? 1, options.perKernel));
       options.time?.(ms);
-      const out: Record<string, Storage> = {};
-      for (const o of this.program.outputs) {
-        const b = this.program.buffers.find((x) => x.name === o.buffer)!;
-        const n = evalDim(b.size, r.sizes);
-        const data = isFloat(b.dtype) ? new Float32Array(n) : new Int32Array(n);
-        if (n > 0) this.cuda.download(ptrs.get(o.buffer)!, data);
-        out[o.name] = data;
-      }
-      return out;
+      return this.download(ptrs, r.sizes);
     } finally {
       for (const p of perRun) this.cuda.free(p);
     }
@@ -170,20 +162,25 @@ export class CudaProgram {
       launch: (kernels) => this.launchAll(ptrs, r.sizes, 1, undefined, kernels),
       outputs: () => {
         try {
-          const out: Record<string, Storage> = {};
-          for (const o of this.program.outputs) {
-            const b = this.program.buffers.find((x) => x.name === o.buffer)!;
-            const n = evalDim(b.size, r.sizes);
-            const data = isFloat(b.dtype) ? new Float32Array(n) : new Int32Array(n);
-            if (n > 0) this.cuda.download(ptrs.get(o.buffer)!, data);
-            out[o.name] = data;
-          }
-          return out;
+          return this.download(ptrs, r.sizes);
         } finally {
           for (const p of perRun) this.cuda.free(p);
         }
       },
     };
+  }
+
+  /** The program's outputs copied back from the device. */
+  private download(ptrs: Map<string, bigint>, sizes: Record<string, number>): Record<string, Storage> {
+    const out: Record<string, Storage> = {};
+    for (const o of this.program.outputs) {
+      const b = this.program.buffers.find((x) => x.name === o.buffer)!;
+      const n = evalDim(b.size, sizes);
+      const data = isFloat(b.dtype) ? new Float32Array(n) : new Int32Array(n);
+      if (n > 0) this.cuda.download(ptrs.get(o.buffer)!, data);
+      out[o.name] = data;
+    }
+    return out;
   }
 
   destroy(): void {
