@@ -29,20 +29,13 @@ console.log(`differential testing of the CUDA target on ${cuda.device} (${arch})
 const t0 = performance.now();
 let ok = 0;
 let ties = 0;
-let known = 0;
 const failures: string[] = [];
 for (const [model, r] of fc.sample(fc.tuple(modelData, runData), { numRuns: runs, seed })) {
   const text = renderSpec(model);
   const { graph, vocab } = buildGraph(text);
   const run = modelRun(graph, vocab, r);
   const types = typeEnvironment(graph);
-  let want;
-  try {
-    want = referenceValues(graph, run);
-  } catch (e) {
-    if (/rows_per_token too small/.test((e as Error).message)) { known++; continue; }
-    throw e;
-  }
+  const want = referenceValues(graph, run);
   const program = cudaKernelProgram(graph);
   const p = new CudaProgram(cuda, program, planMemory(program), cudaCompiled(renderProgram(program, { precision: 'f32', arch })));
   let got: Record<string, Float32Array | Int32Array>;
@@ -74,6 +67,6 @@ for (const [model, r] of fc.sample(fc.tuple(modelData, runData), { numRuns: runs
   else if (tie) ties++;
   else ok++;
 }
-console.log(`${ok} models agree, ${ties} stopped at near ties, ${known} known Expert Choice overflows, ${failures.length} differ; ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+console.log(`${ok} models agree, ${ties} stopped at near ties, ${failures.length} differ; ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 for (const f of failures.slice(0, 5)) console.log(`--- ${f}`);
 cuda.close();

@@ -308,7 +308,7 @@ export const ops: Record<string, OpSpec> = {
     },
   },
   expert_choice: {
-    doc: 'Expert Choice routing (Zhou et al. 2022): each expert e takes the c = ceil(tokens · capacity_factor / experts) tokens with the largest probs[t, e] (ties: lower token first). Returns weights and indices [tokens, experts]: slot e of token t holds e and probs[t, e] if expert e chose t, else -1 and 0.',
+    doc: 'Expert Choice routing (Zhou et al. 2022): each expert e takes the c = ceil(tokens · capacity_factor / experts) tokens with the largest probs[t, e] (ties: lower token first), at most floor(tokens · ceil(capacity_factor) / experts) (fewer tokens than experts: the rows the dispatch has room for). Returns weights and indices [tokens, experts]: slot e of token t holds e and probs[t, e] if expert e chose t, else -1 and 0.',
     operands: ['probs'], results: ['weights', 'indices'], attrs: { capacity_factor: { kind: 'float' } },
     infer: ([p]) => [p!, t('i32', p!.shape)],
   },

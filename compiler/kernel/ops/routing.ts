@@ -124,7 +124,9 @@ export const routingOps: Record<string, OpLowering> = {
     const [T, E] = p.shape.map(dim) as [Expr, Expr];
     const [weights, indices] = outs;
     const e = ivar('e');
-    const capacity = bin('min', T, toI(un('neg', un('floor', un('neg', div(mul(toF(T), f(attrs.capacity_factor as number)), toF(E)))))));
+    // At most floor(T · ceil(capacity_factor) / E), the dispatch's room (the reference's comment says why).
+    const room = div(mul(T, i(Math.ceil(attrs.capacity_factor as number))), E);
+    const capacity = bin('min', bin('min', T, room), toI(un('neg', un('floor', un('neg', div(mul(toF(T), f(attrs.capacity_factor as number)), toF(E)))))));
     return [
       par('t', mul(T, E), [store(weights!.buffer, ivar('t'), f(0)), store(indices!.buffer, ivar('t'), i(-1))]),
       par('e', E, selectTop(capacity, T, (t) => load(p.buffer, add(mul(t, E), e)), () => [

@@ -103,11 +103,14 @@ export const routingKernels: Record<string, Kernel> = {
     return [{ dtype: 'i32', shape: [ids!.data.length, 1], data: out }];
   },
   expert_choice: ([probs], at) => {
-    // Zhou et al. 2022: each expert takes its c best tokens, c = ceil(tokens · capacity_factor / experts).
+    // Zhou et al. 2022: each expert takes its c best tokens, c = ceil(tokens · capacity_factor / experts), at most
+    // floor(tokens · ceil(capacity_factor) / experts) so that all experts keep at most tokens · ceil(capacity_factor)
+    // rows (the room the dispatch has) when the token count is below the expert count.
     requireFloat(probs!, 'expert_choice probs');
     requireRank(probs!, 2, 'expert_choice probs [tokens, experts]');
     const [T, E] = probs!.shape as [number, number];
-    const c = Math.min(T, Math.ceil((T * numberAttr(at, 'capacity_factor')) / E));
+    const cf = numberAttr(at, 'capacity_factor');
+    const c = Math.min(T, Math.ceil((T * cf) / E), Math.floor((T * Math.ceil(cf)) / E));
     const weights = new Float32Array(T * E);
     const indices = new Int32Array(T * E).fill(-1);
     for (let e = 0; e < E; e++) {
