@@ -14,7 +14,7 @@ import { modelData, runData } from '../../tests/differential/arbitrary.ts';
 import { buildGraph, modelRun } from '../../tests/differential/build.ts';
 import { nearTie } from '../../tests/differential/near-tie.ts';
 import { renderSpec } from '../../tests/differential/render.ts';
-import { referenceValues } from '../../tests/differential/values.ts';
+import { execute } from '../../runtime/reference/index.ts';
 import { relativeL2 } from '../torch-compare.ts';
 
 const arg = (name: string, fallback: number) => {
@@ -30,12 +30,15 @@ const t0 = performance.now();
 let ok = 0;
 let ties = 0;
 const failures: string[] = [];
-for (const [model, r] of fc.sample(fc.tuple(modelData, runData), { numRuns: runs, seed })) {
+for (const [index, [model, r]] of fc.sample(fc.tuple(modelData, runData), { numRuns: runs, seed }).entries()) {
+  if (index > 0 && index % 10 === 0) console.log(`… ${index} models, ${ok} agree, ${failures.length} differ, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   const text = renderSpec(model);
   const { graph, vocab } = buildGraph(text);
   const run = modelRun(graph, vocab, r);
   const types = typeEnvironment(graph);
-  const want = referenceValues(graph, run);
+  const feeds = Object.fromEntries(graph.inputs.map((i) => [i.name, { dtype: 'i32' as const, shape: [run.sizes.batch!, run.sizes.seq!], data: run.ids[i.name]! }]));
+  const { outputs } = execute(graph, (n) => ({ dtype: 'f32', shape: run.weights.get(n)!.shape, data: run.weights.get(n)!.data }), feeds, run.sizes);
+  const want = new Map(Object.entries(outputs).map(([k, t]) => [k, t.data]));
   const program = cudaKernelProgram(graph);
   const p = new CudaProgram(cuda, program, planMemory(program), cudaCompiled(renderProgram(program, { precision: 'f32', arch })));
   let got: Record<string, Float32Array | Int32Array>;
@@ -47,14 +50,14 @@ for (const [model, r] of fc.sample(fc.tuple(modelData, runData), { numRuns: runs
   let why: string | undefined;
   let tie = false;
   for (const o of graph.outputs) {
-    const w = want.get(o.value)!;
+    const w = want.get(o.name)!;
     const g = got[o.name]!;
     if (w instanceof Int32Array || g instanceof Int32Array) {
       if (w.some((v, i) => v !== g[i])) {
         // A routing decision the reference made within 1e-6 of a tie may legitimately go the other way.
-        const ref = graph.outputs.find((x) => x.name === o.name.replace('expert_indices', 'router_logits'))?.value ?? '';
-        const logits = want.get(ref);
-        const experts = Number(types.get(ref)?.shape.at(-1));
+        const name = o.name.replace('expert_indices', 'router_logits');
+        const logits = want.get(name);
+        const experts = Number(types.get(graph.outputs.find((x) => x.name === name)?.value ?? '')?.shape.at(-1));
         if (logits instanceof Float32Array && experts > 0 && nearTie(logits, experts, 1e-6)) tie = true;
         else why ??= `${o.name}: expert choices differ`;
       }
