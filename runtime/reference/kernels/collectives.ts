@@ -2,6 +2,7 @@
 // rank's results, as NCCL's grouped sends and receives do between GPUs. Rank r holds experts r·L … r·L+L-1.
 import { intAttr, requireInt, requireRank, type Tensor } from '../tensor.ts';
 import type { Attr } from '../../../compiler/ir/types.ts';
+import { recvRow } from '../../collectives/exchange.ts';
 
 export type CollectiveKernel = (ins: Tensor[][], attrs: Record<string, Attr>) => Tensor[][];
 
@@ -19,14 +20,6 @@ const offsetsOf = (t: Tensor, E: number, what: string): Int32Array => {
   if (t.shape[0] !== E + 1) throw new Error(`${what} has ${t.shape[0]} entries for ${E} experts`);
   return t.data as Int32Array;
 };
-
-/** Where rank q's received rows from rank p for local expert l start: recv order is (expert, source rank). */
-function recvStart(counts: Int32Array, R: number, L: number, p: number, l: number): number {
-  let start = 0;
-  for (let l2 = 0; l2 < l; l2++) for (let p2 = 0; p2 < R; p2++) start += counts[p2 * L + l2]!;
-  for (let p2 = 0; p2 < p; p2++) start += counts[p2 * L + l]!;
-  return start;
-}
 
 export const collectiveKernels: Record<string, CollectiveKernel> = {
   all_to_all_dispatch: (ins, attrs) => {
@@ -65,7 +58,7 @@ export const collectiveKernels: Record<string, CollectiveKernel> = {
       for (let e = 0; e < E; e++) {
         const q = Math.floor(e / L);
         const counts = ins[q]![2]!.data as Int32Array;
-        const start = recvStart(counts, R, L, p, e % L);
+        const start = recvRow(counts, R, L, p, e % L);
         const count = offsets[e + 1]! - offsets[e]!;
         y.set(ins[q]![0]!.data.subarray(start * d, (start + count) * d), offsets[e]! * d);
       }
