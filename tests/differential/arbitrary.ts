@@ -14,6 +14,7 @@ function attentionData(heads: number, headDim: number): fc.Arbitrary<AttentionDa
     fraction: headDim % 4 === 0 ? fc.constantFrom(1, 0.5) : fc.constant(1),
     interleaved: fc.boolean(),
   }), { nil: undefined });
+  const switchHead = fc.option(fc.integer({ min: 1, max: 4 }).chain((experts) => fc.integer({ min: 1, max: experts }).map((topK) => ({ experts, topK }))), { nil: undefined, freq: 4 });
   return fc.record({
     kind: fc.constant('attention' as const),
     kvHeads: fc.constantFrom(...divisors(heads)),
@@ -21,7 +22,8 @@ function attentionData(heads: number, headDim: number): fc.Arbitrary<AttentionDa
     bias: fc.boolean(),
     rope: headDim % 2 === 0 ? rope : fc.constant(undefined),
     qkNorm: fc.option(fc.constantFrom('full' as const, 'head' as const), { nil: undefined }),
-  });
+    switchHead,
+  }).map((a) => (a.switchHead ? { ...a, bias: false } : a));
 }
 
 const even = (min: number, max: number) => fc.integer({ min: min / 2, max: max / 2 }).map((x) => 2 * x);
@@ -47,7 +49,8 @@ const mixerData = (heads: number, headDim: number): fc.Arbitrary<MixerData> => f
 function routerData(experts: number, topK: number): fc.Arbitrary<RouterData> {
   const groups = divisors(experts);
   return fc.oneof(
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant('softmax' as const), normalize: fc.boolean(), bias: fc.boolean() }) },
+    // GShard's random second expert applies to top-2 routers.
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('softmax' as const), normalize: fc.boolean(), bias: fc.boolean(), randomSecond: topK === 2 ? fc.boolean() : fc.constant(false) }) },
     {
       weight: 3,
       arbitrary: fc.constantFrom(...groups).chain((g) => fc.integer({ min: 1, max: g })

@@ -17,6 +17,7 @@ function mixer(m: MixerData, heads: number): string | undefined {
       if (m.bias) fields.push('bias: true');
       if (m.rope) fields.push(`rope: rope { fraction: ${m.rope.fraction}, interleaved: ${m.rope.interleaved} }`);
       if (m.qkNorm) fields.push(`qk_norm: norm, qk_norm_scope: ${m.qkNorm}`);
+      if (m.switchHead) fields.push(`experts: ${m.switchHead.experts}`, `top_k: ${m.switchHead.topK}`);
       return `attention { ${fields.join(', ')} }`;
     }
   }
@@ -24,7 +25,7 @@ function mixer(m: MixerData, heads: number): string | undefined {
 
 function router(r: RouterData): string {
   switch (r.kind) {
-    case 'softmax': return `softmax { normalize: ${r.normalize}, bias: ${r.bias} }`;
+    case 'softmax': return `softmax { normalize: ${r.normalize}, bias: ${r.bias}${r.randomSecond ? ', second: random, seed: 3' : ''} }`;
     case 'sigmoid': return `sigmoid { groups: ${r.groups}, topk_groups: ${r.topkGroups}, normalize: ${r.normalize}, score_bias: ${r.scoreBias}, scale: ${r.scale} }`;
     case 'expert_choice': return `expert_choice { capacity_factor: ${r.capacityFactor}, score: ${r.score} }`;
     case 'hash': return `hash { method: ${r.method}, seed: ${r.seed} }`;

@@ -17,6 +17,8 @@ export interface AttentionData {
   bias: boolean;
   rope?: { fraction: number; interleaved: boolean };
   qkNorm?: 'full' | 'head';
+  /** SwitchHead: value and output projections as mixtures of `experts` maps, `topK` a head and token (no biases). */
+  switchHead?: { experts: number; topK: number };
 }
 
 export interface MlaData {
@@ -33,7 +35,7 @@ export interface MlaData {
 export type MixerData = AttentionData | MlaData | { kind: 'fourier' } | { kind: 'none' };
 
 export type RouterData =
-  | { kind: 'softmax'; normalize: boolean; bias: boolean }
+  | { kind: 'softmax'; normalize: boolean; bias: boolean; randomSecond?: boolean }
   | { kind: 'sigmoid'; groups: number; topkGroups: number; normalize: boolean; scoreBias: boolean; scale: number }
   | { kind: 'expert_choice'; capacityFactor: number; score: 'softmax' | 'sigmoid' }
   | { kind: 'hash'; method: 'modulo' | 'random'; seed: number }
