@@ -29,5 +29,13 @@ export function parseSets(values: readonly string[] | undefined): Record<string,
 /** A mistake in how the command was called; printed without a stack trace. */
 export class UsageError extends Error {}
 
+/** --expert-parallel N as a number of ranks (undefined when not given). */
+export function parseExpertParallel(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--expert-parallel must be a positive integer, got '${value}'`);
+  return n;
+}
+
 /** Diagnostics already printed by a command; the exit status is all that is left to set. */
 export class ReportedError extends Error {}

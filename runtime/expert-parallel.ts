@@ -6,7 +6,7 @@
 import type { Graph } from '../compiler/ir/types.ts';
 import { executeRanks } from './reference/ranks.ts';
 import { InputError, type TokenInput } from './inputs.ts';
-import { namedOutputs, prepareRun, type NamedOutput } from './run-model.ts';
+import { namedOutputs, paramTensors, prepareRun, type NamedOutput } from './run-model.ts';
 import type { TensorSource } from './safetensors/index.ts';
 import { rankWeights } from './weights/shard.ts';
 import type { BoundParam, NameMapping } from './weights/bind.ts';
@@ -21,9 +21,29 @@ export type RanksExecutor = (ranks: RankInput[], sizes: Record<string, number>) 
 
 export function referenceRanksExecutor(graph: Graph): RanksExecutor {
   return (ranks, sizes) => executeRanks(graph, ranks.map((r) => ({
-    params: (name) => ({ dtype: 'f32', shape: r.weights.get(name)!.shape, data: r.weights.get(name)!.data }),
+    params: paramTensors(r.weights),
     inputs: Object.fromEntries(graph.inputs.map((i) => [i.name, { dtype: 'i32' as const, shape: [sizes.batch!, r.ids[i.name]!.length / sizes.batch!], data: r.ids[i.name]! }])),
   })), sizes).map((r) => Object.fromEntries(Object.entries(r.outputs).map(([k, t]) => [k, t.data])));
+}
+
+/**
+ * Each rank's share of a run bound to the single-device graph: batch / ranks consecutive sequences of every input,
+ * and its slice of `parallel`'s sharded weights; the sizes every rank runs at.
+ */
+export function splitRanks(parallel: Graph, ranks: number, weights: ReadonlyMap<string, BoundParam>, ids: Record<string, Int32Array>, sizes: Record<string, number>): { ranks: RankInput[]; sizes: Record<string, number> } {
+  const batch = sizes.batch!;
+  if (batch % ranks !== 0) throw new InputError(`the inputs hold ${batch} sequences, which do not split over ${ranks} ranks: give a multiple of ${ranks}`);
+  const share = batch / ranks;
+  return {
+    ranks: Array.from({ length: ranks }, (_, r): RankInput => ({
+      weights: rankWeights(parallel.params, weights, r),
+      ids: Object.fromEntries(Object.entries(ids).map(([k, v]) => {
+        const per = v.length / batch;
+        return [k, v.slice(r * share * per, (r + 1) * share * per)];
+      })),
+    })),
+    sizes: { ...sizes, batch: share },
+  };
 }
 
 /** The ranks' outputs as one run's: concatenated in rank order, scalars (the losses) averaged. */
@@ -51,15 +71,6 @@ export function runExpertParallelModel(
   inputs: Map<string, TokenInput>, executor: RanksExecutor,
 ): NamedOutput[] {
   const { weights, ids, sizes } = prepareRun(single, mappings, checkpoint, weightsPath, inputs);
-  const batch = sizes.batch!;
-  if (batch % ranks !== 0) throw new InputError(`the inputs hold ${batch} sequences, which do not split over ${ranks} ranks: give a multiple of ${ranks}`);
-  const share = batch / ranks;
-  const perRank = Array.from({ length: ranks }, (_, r): RankInput => ({
-    weights: rankWeights(parallel.params, weights, r),
-    ids: Object.fromEntries(Object.entries(ids).map(([k, v]) => {
-      const per = v.length / batch;
-      return [k, v.slice(r * share * per, (r + 1) * share * per)];
-    })),
-  }));
-  return namedOutputs(parallel, joinRanks(executor(perRank, { ...sizes, batch: share })), sizes);
+  const split = splitRanks(parallel, ranks, weights, ids, sizes);
+  return namedOutputs(parallel, joinRanks(executor(split.ranks, split.sizes)), sizes);
 }

@@ -3,7 +3,7 @@
 import { evalDim } from '../compiler/ir/dims.ts';
 import type { Graph } from '../compiler/ir/types.ts';
 import { tokenFeeds, type TokenInput } from './inputs.ts';
-import { execute } from './reference/index.ts';
+import { execute, type Tensor } from './reference/index.ts';
 import type { TensorSource } from './safetensors/index.ts';
 import { bindWeights, type BoundParam, type NameMapping } from './weights/bind.ts';
 
@@ -16,10 +16,13 @@ export interface NamedOutput {
 /** Something that computes a graph's outputs (by name, flat) from bound weights, token ids and sizes. */
 export type Executor = (weights: Map<string, BoundParam>, inputs: Record<string, Int32Array>, sizes: Record<string, number>) => Record<string, Float32Array | Int32Array>;
 
+/** Bound weights as the reference executor's parameter tensors. */
+export const paramTensors = (weights: ReadonlyMap<string, BoundParam>) => (name: string): Tensor => ({ dtype: 'f32', shape: weights.get(name)!.shape, data: weights.get(name)!.data });
+
 export function referenceExecutor(graph: Graph): Executor {
   return (weights, inputs, sizes) => {
     const feeds = Object.fromEntries(graph.inputs.map((i) => [i.name, { dtype: 'i32' as const, shape: i.type.shape.map((d) => evalDim(d, sizes)), data: inputs[i.name]! }]));
-    const { outputs } = execute(graph, (name) => ({ dtype: 'f32', shape: weights.get(name)!.shape, data: weights.get(name)!.data }), feeds, sizes);
+    const { outputs } = execute(graph, paramTensors(weights), feeds, sizes);
     return Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, t.data]));
   };
 }

@@ -19,7 +19,7 @@ import { openNccl } from '../../runtime/cuda/nccl.ts';
 import { runExpertParallel } from '../../runtime/cuda/ranks.ts';
 import { CudaProgram } from '../../runtime/cuda/run.ts';
 import { referenceExecutor } from '../../runtime/run-model.ts';
-import { rankWeights } from '../../runtime/weights/shard.ts';
+import { splitRanks } from '../../runtime/expert-parallel.ts';
 import { fixtureRun } from '../../tests/helpers/fixtures.ts';
 import { relativeL2 } from '../torch-compare.ts';
 
@@ -44,8 +44,9 @@ function check(name: string, spec: ModelSpec, dir: string, precision: Precision)
   const batch = run.sizes.batch!;
   if (batch % ranks !== 0) return void console.log(`${name}: batch ${batch} does not split over ${ranks} ranks`);
   const share = batch / ranks;
-  const want = referenceExecutor(runPipeline(lowerModel(spec, { capacityGroupSequences: share })))(run.weights, run.ids, run.sizes);
   const graph = runPipeline(lowerModel(spec, { expertParallel: ranks }));
+  const split = splitRanks(graph, ranks, run.weights, run.ids, run.sizes);
+  const want = referenceExecutor(runPipeline(lowerModel(spec, { capacityGroupSequences: share })))(run.weights, run.ids, run.sizes);
   const program = cudaKernelProgram(graph);
   const compiled = cudaCompiled(renderProgram(program, { precision, arch: archOf(first.capability) }));
   const local = gpus.map((cuda, rank) => {
@@ -53,14 +54,7 @@ function check(name: string, spec: ModelSpec, dir: string, precision: Precision)
     return { rank, cuda, comm: comms[rank], program: new CudaProgram(cuda, program, planMemory(program), compiled) };
   });
   const t0 = performance.now();
-  const outs = runExpertParallel(nccl, local, local.map((l) => {
-    const w = rankWeights(graph.params, run.weights, l.rank);
-    return {
-      params: (n: string) => w.get(n)!.data,
-      inputs: Object.fromEntries(Object.entries(run.ids).map(([k, v]) => [k, v.slice(l.rank * share * (v.length / batch), (l.rank + 1) * share * (v.length / batch))])),
-      sizes: { ...run.sizes, batch: share },
-    };
-  }));
+  const outs = runExpertParallel(nccl, local, split.ranks.map((r) => ({ params: (n: string) => r.weights.get(n)!.data, inputs: r.ids, sizes: split.sizes })));
   const ms = performance.now() - t0;
   for (const l of local) {
     l.cuda.use();

@@ -4,7 +4,7 @@ import { graphPasses } from '../../compiler/passes/pipeline.ts';
 import { memoryReport, planMemory } from '../../compiler/kernel/memory-plan.ts';
 import { printProgram } from '../../compiler/kernel/print.ts';
 import { scheduleGraph } from '../../compiler/kernel/schedule.ts';
-import { emit, parseSets, UsageError } from '../output.ts';
+import { emit, parseExpertParallel, parseSets, UsageError } from '../output.ts';
 
 interface IrOptions {
   set?: string[];
@@ -30,9 +30,7 @@ export async function irCommand(file: string | undefined, opts: IrOptions): Prom
   if (!file) throw new UsageError('moec ir needs a .moe file (or --list-passes)');
   if (opts.target && opts.stage !== 'kernel') throw new UsageError('--target shows a target\'s kernels: use it with --stage kernel');
   if (opts.stage === 'kernel' && opts.after === 'lower') throw new UsageError('--stage kernel needs types: pick a pass from shape-inference on for --after');
-  const ranks = opts.expertParallel === undefined ? undefined : Number(opts.expertParallel);
-  if (ranks !== undefined && !(Number.isInteger(ranks) && ranks >= 1)) throw new UsageError(`--expert-parallel must be a positive integer, got '${opts.expertParallel}'`);
-  const g = lower(file, { set: parseSets(opts.set), model: opts.model, after: opts.after, disable: opts.disable, expertParallel: ranks });
+  const g = lower(file, { set: parseSets(opts.set), model: opts.model, after: opts.after, disable: opts.disable, expertParallel: parseExpertParallel(opts.expertParallel) });
   if (opts.stage === 'kernel') {
     if (opts.format !== 'text') throw new UsageError('--stage kernel prints text only');
     let program = scheduleGraph(g);

@@ -11,7 +11,7 @@ import { checkFits, hostLimit, referenceLimit, wasmLimit } from '../../runtime/l
 import { runNeeds } from '../../runtime/limits/needs.ts';
 import { referenceExecutor, runModel, type NamedOutput } from '../../runtime/run-model.ts';
 import { openCheckpoint, writeSafetensors } from '../../runtime/safetensors/index.ts';
-import { parseSets, UsageError } from '../output.ts';
+import { parseExpertParallel, parseSets, UsageError } from '../output.ts';
 import { cudaPrecision } from './precision.ts';
 import { progressBar } from '../progress.ts';
 import { withReadProgress } from '../../runtime/weights/read-progress.ts';
@@ -39,9 +39,8 @@ const targets = ['ref', 'wasm', 'webgpu', 'cuda'];
 
 /** --expert-parallel N: how many ranks, where the target can run them. */
 function expertParallel(opts: RunOptions): number | undefined {
-  if (opts.expertParallel === undefined) return undefined;
-  const n = Number(opts.expertParallel);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--expert-parallel must be a positive integer, got '${opts.expertParallel}'`);
+  const n = parseExpertParallel(opts.expertParallel);
+  if (n === undefined) return undefined;
   if (opts.target !== 'ref' && opts.target !== 'cuda') throw new UsageError(`--expert-parallel runs on --target ref (the ranks in lockstep in one process) or cuda (a GPU a rank, through NCCL), not ${opts.target}`);
   return n;
 }

@@ -8,15 +8,14 @@ import { importHf } from '../../compiler/import/hf/index.ts';
 import { openSafetensors } from '../../runtime/safetensors/index.ts';
 import { scratch } from '../helpers/spec.ts';
 import { describe, expect, it } from 'vitest';
-import { lowerModel, type LowerOptions } from '../../compiler/lower/model.ts';
+import { lowerModel } from '../../compiler/lower/model.ts';
 import { placementErrors } from '../../compiler/lower/placement.ts';
 import { runPipeline } from '../../compiler/passes/pipeline.ts';
 import type { ModelSpec } from '../../compiler/spec/types.ts';
 import { collectiveKernels } from '../../runtime/reference/kernels/collectives.ts';
-import { executeRanks } from '../../runtime/reference/ranks.ts';
+import { referenceRanksExecutor, splitRanks } from '../../runtime/expert-parallel.ts';
 import { tensorOf, type Tensor } from '../../runtime/reference/index.ts';
 import { referenceExecutor } from '../../runtime/run-model.ts';
-import { rankWeights } from '../../runtime/weights/shard.ts';
 import { relativeL2 } from '../helpers/compare.ts';
 import { fixtureDirs, fixtureRun, importedSpec } from '../helpers/fixtures.ts';
 
@@ -54,28 +53,15 @@ describe('all_to_all_dispatch and all_to_all_combine: 2 ranks, 4 experts (rank 0
 
 /** Runs `spec` on one device and on `ranks` expert-parallel ranks, each with batch / ranks of the fixture's sequences. */
 function compare(dir: string, spec: ModelSpec, ranks: number) {
-  const single = runPipeline(lowerModel(spec, { capacityGroupSequences: undefined }));
+  const single = runPipeline(lowerModel(spec));
   const run = fixtureRun(dir, spec, single);
-  const batch = run.sizes.batch!;
-  const options: LowerOptions = { expertParallel: ranks };
-  const parallel = runPipeline(lowerModel(spec, options));
+  const parallel = runPipeline(lowerModel(spec, { expertParallel: ranks }));
   // Capacity per rank is counted over the rank's tokens: the single device counts over the same groups.
-  const grouped = runPipeline(lowerModel(spec, { capacityGroupSequences: batch / ranks }));
+  const grouped = runPipeline(lowerModel(spec, { capacityGroupSequences: run.sizes.batch! / ranks }));
   const want = referenceExecutor(grouped)(run.weights, run.ids, run.sizes);
-  const share = batch / ranks;
-  const sizes = { ...run.sizes, batch: share };
-  const results = executeRanks(parallel, Array.from({ length: ranks }, (_, r) => {
-    const w = rankWeights(parallel.params, run.weights, r);
-    return {
-      params: (name: string) => ({ dtype: 'f32' as const, shape: w.get(name)!.shape, data: w.get(name)!.data }),
-      inputs: Object.fromEntries(parallel.inputs.map((i) => {
-        const all = run.ids[i.name]!;
-        const per = all.length / batch;
-        return [i.name, i32([share, per], Array.from(all.slice(r * share * per, (r + 1) * share * per)))];
-      })),
-    };
-  }), sizes);
-  const joined = (name: string) => results.flatMap((r) => Array.from(r.outputs[name]!.data));
+  const split = splitRanks(parallel, ranks, run.weights, run.ids, run.sizes);
+  const results = referenceRanksExecutor(parallel)(split.ranks, split.sizes);
+  const joined = (name: string) => results.flatMap((r) => Array.from(r[name]!));
   return { want, joined, names: Object.keys(want) };
 }
 
